@@ -1,0 +1,97 @@
+//! Settings: every cap and timeout the server enforces, each a named constant
+//! with the reason for its value, gathered into [`Config`] (what `main.rs`
+//! builds from flags and environment) and [`Limits`] (what the protocol code
+//! reads).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// SPEC §5: "request line + headers > 8 KiB → 431". Also the bound that keeps
+/// re-scanning a growing head linear (httparse warns that re-parsing an
+/// uncapped head is quadratic).
+pub const MAX_HEAD: usize = 8 * 1024;
+
+/// httparse needs the header array up front; 64 is more than any browser
+/// sends (Chrome sends about 15) and an array of them is 2 KiB of stack.
+pub const MAX_HEADERS: usize = 64;
+
+/// SPEC §5: "body > --max-body (1 MiB) → 413".
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// SPEC §5: "headers not complete within 10 s (slowloris) → 408".
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// SPEC §5: "keep-alive idle 60 s → close". Also the longest a request body or
+/// a response may go without progress.
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// After an error answer we stop writing but keep reading (and discarding) for
+/// this long, so the client's unread request bytes do not turn our close into
+/// a TCP reset that destroys the answer before the client reads it (RFC 9112
+/// §9.6, "tear-down": a server "SHOULD ... close ... in stages").
+pub const LINGER: Duration = Duration::from_secs(2);
+
+/// SPEC §1: on SIGINT/SIGTERM, closes are spread over `--drain-secs` (default 5).
+pub const DRAIN: Duration = Duration::from_secs(5);
+
+/// A client that pipelines requests faster than it reads answers stops being
+/// read once this much output is queued for it; reading resumes when the
+/// queue is flushed. Bounds memory per HTTP client without dropping anything.
+pub const MAX_HTTP_OUTPUT: usize = 1024 * 1024;
+
+/// The one loop-wide read buffer. 64 KiB drains a full socket receive queue
+/// in a few reads; idle connections hold no buffer at all.
+pub const READ_BUFFER: usize = 64 * 1024;
+
+/// Static files are read whole and shared (`Rc<[u8]>`) between responses;
+/// files above this are refused with 500 rather than read into memory.
+pub const MAX_STATIC_FILE: u64 = 64 * 1024 * 1024;
+
+/// Files up to this size stay cached (keyed by path, revalidated by mtime
+/// and length on every request); larger ones are read per request.
+pub const MAX_CACHED_FILE: u64 = 1024 * 1024;
+
+/// How long accepting stays paused after EMFILE/ENFILE when no connection
+/// closes to free a descriptor (a file read may have been what used it).
+pub const ACCEPT_RETRY: Duration = Duration::from_secs(1);
+
+/// What the protocol code needs to know about limits.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_head: usize,
+    pub max_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_head: MAX_HEAD, max_body: MAX_BODY }
+    }
+}
+
+/// Everything `pushwire` is told at start-up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub www: PathBuf,
+    /// 0 means no limit beyond the process's file descriptors.
+    pub max_conns: usize,
+    pub limits: Limits,
+    pub header_timeout: Duration,
+    pub keepalive_timeout: Duration,
+    pub drain: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            www: PathBuf::from("www"),
+            max_conns: 0,
+            limits: Limits::default(),
+            header_timeout: HEADER_TIMEOUT,
+            keepalive_timeout: KEEPALIVE_TIMEOUT,
+            drain: DRAIN,
+        }
+    }
+}

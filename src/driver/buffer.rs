@@ -1,0 +1,251 @@
+//! Output waiting for a socket: a queue of owned and shared chunks, flushed
+//! with one vectored write per call.
+//!
+//! Small writes are coalesced into the owned chunk at the back, so a burst
+//! of pipelined responses leaves in one `writev`; large shared bodies (a
+//! cached file) are queued by reference and never copied. A connection holds
+//! a queue only while it has something unsent; empty queues go back to a
+//! pool, so an idle connection holds no buffer and a busy loop allocates none.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Write};
+use std::rc::Rc;
+
+/// Shared bodies up to this size are copied into the owned tail instead:
+/// one more slice in a writev costs more than copying a few hundred bytes.
+const COPY_BELOW: usize = 512;
+
+/// The owned tail stops growing here and a new chunk starts, so a huge
+/// burst does not turn into one ever-reallocating vector.
+const OWNED_CHUNK: usize = 64 * 1024;
+
+/// Slices per writev; Linux allows 1024 (IOV_MAX), 64 covers any burst.
+const MAX_SLICES: usize = 64;
+
+/// Queues kept for reuse; beyond this, drained queues are freed.
+const POOL: usize = 1024;
+
+#[derive(Debug)]
+enum Chunk {
+    Owned(Vec<u8>),
+    Shared(Rc<[u8]>),
+}
+
+impl Chunk {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Chunk::Owned(v) => v,
+            Chunk::Shared(b) => b,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct OutQueue {
+    chunks: VecDeque<Chunk>,
+    /// Bytes of the front chunk already written.
+    offset: usize,
+    /// Unsent bytes in all.
+    len: usize,
+}
+
+impl OutQueue {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The owned chunk at the back, for encoders to append to. Call
+    /// [`OutQueue::commit`] with the number of bytes appended.
+    pub fn tail(&mut self) -> &mut Vec<u8> {
+        let reuse = matches!(self.chunks.back(), Some(Chunk::Owned(v)) if v.len() < OWNED_CHUNK);
+        if !reuse {
+            self.chunks.push_back(Chunk::Owned(Vec::with_capacity(1024)));
+        }
+        match self.chunks.back_mut() {
+            Some(Chunk::Owned(v)) => v,
+            // Just ensured the back is an owned chunk.
+            _ => unreachable!("the back chunk is owned"),
+        }
+    }
+
+    /// Appends `bytes`, coalescing with the owned tail.
+    pub fn push_bytes(&mut self, bytes: &[u8]) {
+        self.tail().extend_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    /// Records `n` bytes appended through [`OutQueue::tail`].
+    pub fn commit(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    /// Queues shared bytes by reference (copied if small).
+    pub fn push_shared(&mut self, bytes: Rc<[u8]>) {
+        if bytes.len() < COPY_BELOW {
+            self.push_bytes(&bytes);
+        } else if !bytes.is_empty() {
+            self.len += bytes.len();
+            self.chunks.push_back(Chunk::Shared(bytes));
+        }
+    }
+
+    /// One vectored write of what is queued; returns the bytes written.
+    pub fn write_to(&mut self, w: &mut impl Write) -> io::Result<usize> {
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let mut count = 0;
+        for (i, chunk) in self.chunks.iter().take(MAX_SLICES).enumerate() {
+            let bytes = chunk.bytes();
+            slices[i] = IoSlice::new(if i == 0 { &bytes[self.offset..] } else { bytes });
+            count += 1;
+        }
+        let written = w.write_vectored(&slices[..count])?;
+        self.consume(written);
+        Ok(written)
+    }
+
+    fn consume(&mut self, mut n: usize) {
+        self.len -= n;
+        while n > 0 {
+            let Some(front) = self.chunks.front() else { break };
+            let left = front.bytes().len() - self.offset;
+            if n < left {
+                self.offset += n;
+                return;
+            }
+            n -= left;
+            self.offset = 0;
+            self.chunks.pop_front();
+        }
+        if self.len == 0 {
+            // Keep the last owned buffer's capacity for the next response.
+            while self.chunks.len() > 1 {
+                self.chunks.pop_front();
+            }
+            match self.chunks.front_mut() {
+                Some(Chunk::Owned(v)) if v.capacity() <= OWNED_CHUNK => v.clear(),
+                _ => self.chunks.clear(),
+            }
+        }
+    }
+}
+
+/// Drained queues waiting to be lent to the next connection with output.
+#[derive(Default)]
+pub struct QueuePool {
+    // Boxed on purpose: a connection holds `Option<Box<OutQueue>>` (8 bytes)
+    // and the box moves between pool and connection without reallocating.
+    #[allow(clippy::vec_box)]
+    free: Vec<Box<OutQueue>>,
+}
+
+impl QueuePool {
+    pub fn take(&mut self) -> Box<OutQueue> {
+        self.free.pop().unwrap_or_default()
+    }
+
+    pub fn put(&mut self, queue: Box<OutQueue>) {
+        debug_assert!(queue.is_empty());
+        if self.free.len() < POOL {
+            self.free.push(queue);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that takes at most `limit` bytes per call, like a full socket.
+    struct Trickle {
+        got: Vec<u8>,
+        limit: usize,
+        calls: usize,
+    }
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.write_vectored(&[IoSlice::new(buf)])
+        }
+        fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+            self.calls += 1;
+            if self.limit == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let mut n = 0;
+            for b in bufs {
+                let take = b.len().min(self.limit - n);
+                self.got.extend_from_slice(&b[..take]);
+                n += take;
+            }
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn filled() -> (OutQueue, Vec<u8>) {
+        let mut q = OutQueue::default();
+        let big: Rc<[u8]> = (0..2000u32).map(|i| i as u8).collect::<Vec<u8>>().into();
+        q.push_bytes(b"head one\r\n\r\n");
+        q.push_shared(big.clone());
+        q.push_bytes(b"head two\r\n\r\n");
+        q.push_shared(Rc::from(&b"small"[..]));
+        let mut want = b"head one\r\n\r\n".to_vec();
+        want.extend_from_slice(&big);
+        want.extend_from_slice(b"head two\r\n\r\nsmall");
+        (q, want)
+    }
+
+    #[test]
+    fn coalesces_small_and_shares_large() {
+        let (q, want) = filled();
+        assert_eq!(q.len(), want.len());
+        // head one | big (shared) | head two + small (coalesced)
+        assert_eq!(q.chunks.len(), 3);
+    }
+
+    #[test]
+    fn partial_writes_resume_exactly() {
+        for limit in [1, 7, 100, 1999, 5000] {
+            let (mut q, want) = filled();
+            let mut w = Trickle { got: Vec::new(), limit, calls: 0 };
+            while !q.is_empty() {
+                q.write_to(&mut w).unwrap();
+            }
+            assert_eq!(w.got, want, "limit {limit}");
+            assert_eq!(q.len(), 0);
+        }
+    }
+
+    #[test]
+    fn one_writev_for_a_burst() {
+        let (mut q, want) = filled();
+        let mut w = Trickle { got: Vec::new(), limit: usize::MAX / 2, calls: 0 };
+        q.write_to(&mut w).unwrap();
+        assert_eq!((w.calls, w.got.len()), (1, want.len()));
+    }
+
+    #[test]
+    fn would_block_keeps_everything() {
+        let (mut q, want) = filled();
+        let mut w = Trickle { got: Vec::new(), limit: 0, calls: 0 };
+        assert_eq!(q.write_to(&mut w).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(q.len(), want.len());
+    }
+
+    #[test]
+    fn drained_queue_keeps_one_buffer_for_reuse() {
+        let (mut q, _) = filled();
+        let mut w = Trickle { got: Vec::new(), limit: usize::MAX / 2, calls: 0 };
+        q.write_to(&mut w).unwrap();
+        assert!(q.chunks.len() <= 1);
+        q.push_bytes(b"next");
+        assert_eq!(q.chunks.len(), 1);
+        assert_eq!(q.len(), 4);
+    }
+}

@@ -1,0 +1,280 @@
+//! The mio driver: owns the sockets, the clock, the slab and the buffers, and
+//! carries bytes between them and the sans-IO protocol code. It contains no
+//! protocol rule of its own.
+//!
+//! One single-threaded loop (mio's contract, taken literally): sockets are
+//! edge-triggered, so every read and accept is drained to `WouldBlock`;
+//! spurious events are harmless (an operation that would block just stops);
+//! interest is derived from each connection's state and re-registered only
+//! when it changes; other threads reach the loop through [`Handle`].
+//!
+//! ```text
+//! poll ─► accept ─► Conn (slab) ─► read into the loop-wide buffer ─► serve
+//!   ▲                                                       │
+//!   └─ timeout = wheel.next_deadline()   flush (writev) ◄───┘
+//! ```
+
+mod accept;
+mod buffer;
+mod clock;
+mod conn;
+mod files;
+mod inbox;
+mod serve;
+mod socket;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token, Waker};
+use slab::Slab;
+
+pub use inbox::{Command, Handle};
+
+use crate::app::App;
+use crate::config::{Config, READ_BUFFER};
+use crate::http::date::DateCache;
+use crate::key::ConnKey;
+use crate::stats::Stats;
+use crate::timer::Wheel;
+use buffer::QueuePool;
+use clock::Clock;
+use conn::Conn;
+use files::Files;
+
+const LISTENER: Token = Token(usize::MAX);
+const WAKER: Token = Token(usize::MAX - 1);
+
+/// What a wheel entry is for. Connection entries are cancelled lazily: one
+/// that no longer matches its connection's `queued` deadline is ignored.
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    Conn(ConnKey),
+    AcceptRetry,
+    DrainDeadline,
+}
+
+/// Why accepting is paused, if it is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Paused {
+    MaxConns,
+    /// EMFILE/ENFILE or another resource error from accept.
+    OutOfResources,
+}
+
+pub struct Server {
+    poll: Poll,
+    listener: Option<TcpListener>,
+    local_addr: SocketAddr,
+    paused: Option<Paused>,
+    conns: Slab<Conn>,
+    /// Every connection ever accepted gets the next generation.
+    next_gen: u32,
+    read_buf: Box<[u8]>,
+    pool: QueuePool,
+    wheel: Wheel<Timer>,
+    expired: Vec<(u64, Timer)>,
+    clock: Clock,
+    now: u64,
+    date: DateCache,
+    inbox: Receiver<Command>,
+    handle: Handle,
+    /// Set once a shutdown was asked for.
+    draining: bool,
+    app: App,
+    files: Files,
+    stats: Stats,
+    config: Config,
+}
+
+impl Server {
+    /// Binds the listener and prepares the loop; nothing is served until
+    /// [`Server::run`].
+    pub fn bind(config: Config) -> io::Result<Server> {
+        let files = Files::new(&config.www)
+            .map_err(|e| io::Error::new(e.kind(), format!("--www {}: {e}", config.www.display())))?;
+        let poll = Poll::new()?;
+        let mut listener = TcpListener::bind(config.listen)
+            .map_err(|e| io::Error::new(e.kind(), format!("--listen {}: {e}", config.listen)))?;
+        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let (handle, inbox) = Handle::new(waker);
+        let clock = Clock::new();
+        log::info!(
+            "serving {} (max {} connections)",
+            files.root().display(),
+            match config.max_conns {
+                0 => "unlimited".to_string(),
+                n => n.to_string(),
+            }
+        );
+        Ok(Server {
+            poll,
+            local_addr: listener.local_addr()?,
+            listener: Some(listener),
+            paused: None,
+            conns: Slab::new(),
+            next_gen: 0,
+            read_buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            pool: QueuePool::default(),
+            wheel: Wheel::new(0),
+            expired: Vec::new(),
+            date: DateCache::new(clock.unix_secs()),
+            clock,
+            now: 0,
+            inbox,
+            handle,
+            draining: false,
+            app: App::default(),
+            files,
+            stats: Stats::default(),
+            config,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle other threads use to reach the loop.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Runs until a shutdown has drained every connection.
+    pub fn run(mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let timeout =
+                self.wheel.next_deadline().map(|at| Duration::from_millis(at.saturating_sub(self.now)));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            self.tick();
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept(),
+                    WAKER => self.drain_inbox(),
+                    Token(index) => self.on_ready(index, event),
+                }
+            }
+            self.tick();
+            self.fire_timers();
+            if self.draining && self.conns.is_empty() {
+                log::info!("drained; exiting");
+                return Ok(());
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        self.now = self.clock.now_ms();
+        self.date.update(self.clock.unix_secs());
+    }
+
+    fn drain_inbox(&mut self) {
+        while let Ok(command) = self.inbox.try_recv() {
+            match command {
+                Command::Shutdown => self.shutdown(),
+            }
+        }
+    }
+
+    /// SPEC §1: stop accepting, finish in-flight responses, then exit. Idle
+    /// connections close now; busy ones close after their current response,
+    /// and whatever is left at the drain deadline is closed then.
+    fn shutdown(&mut self) {
+        if self.draining {
+            return;
+        }
+        self.draining = true;
+        if let Some(mut listener) = self.listener.take() {
+            if self.paused.is_none() {
+                let _ = self.poll.registry().deregister(&mut listener);
+            }
+        }
+        let idle: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.pending.is_none() && c.queued_bytes() == 0)
+            .map(|(i, _)| i)
+            .collect();
+        log::info!(
+            "shutting down: {} idle connections closed, {} finishing (at most {:?})",
+            idle.len(),
+            self.conns.len() - idle.len(),
+            self.config.drain
+        );
+        for index in idle {
+            self.close(index, "shutdown");
+        }
+        let deadline = self.now + self.config.drain.as_millis() as u64;
+        self.wheel.insert(deadline, Timer::DrainDeadline);
+    }
+
+    fn fire_timers(&mut self) {
+        self.wheel.advance(self.now, &mut self.expired);
+        let mut expired = std::mem::take(&mut self.expired);
+        for (at, timer) in expired.drain(..) {
+            match timer {
+                Timer::Conn(key) => self.on_conn_timer(key, at),
+                Timer::AcceptRetry => self.resume_accept(),
+                Timer::DrainDeadline => {
+                    let left: Vec<usize> = self.conns.iter().map(|(i, _)| i).collect();
+                    if !left.is_empty() {
+                        log::warn!("drain deadline passed; closing {} connections", left.len());
+                    }
+                    for index in left {
+                        self.close(index, "drain deadline");
+                    }
+                }
+            }
+        }
+        self.expired = expired;
+    }
+
+    /// A connection's wheel entry fired. Stale entries (the connection is
+    /// gone, or holds a different entry) are ignored; a deadline that moved
+    /// later is re-queued; otherwise the phase's deadline has passed.
+    fn on_conn_timer(&mut self, key: ConnKey, at: u64) {
+        let index = key.index as usize;
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        if conn.gen != key.gen || conn.queued != at {
+            return;
+        }
+        conn.queued = 0;
+        if conn.deadline == 0 {
+            return;
+        }
+        if conn.deadline > self.now {
+            let deadline = conn.deadline;
+            self.arm(index, deadline);
+            return;
+        }
+        conn.deadline = 0;
+        self.on_deadline(index);
+    }
+
+    /// Sets a connection's deadline. O(1): writes one integer, and inserts
+    /// into the wheel only if no entry would fire by then.
+    fn arm(&mut self, index: usize, deadline: u64) {
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        conn.deadline = deadline;
+        if conn.queued == 0 || conn.queued > deadline {
+            conn.queued = deadline;
+            let key = ConnKey { index: index as u32, gen: conn.gen };
+            self.wheel.insert(deadline, Timer::Conn(key));
+        }
+    }
+
+    fn after(&self, d: Duration) -> u64 {
+        self.now + d.as_millis() as u64
+    }
+}

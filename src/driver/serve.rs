@@ -1,0 +1,157 @@
+//! HTTP glue: bytes of a connection → requests (http::request) → the app's
+//! replies → bytes in its queue. Responses leave in request order because
+//! each is queued before the next request is read (RFC 9112 §9.3.2).
+
+use super::buffer::OutQueue;
+use super::conn::{Pending, Phase};
+use super::files::Lookup;
+use super::Server;
+use crate::app::{Context, Reply};
+use crate::config::{MAX_HEADERS, MAX_HTTP_OUTPUT};
+use crate::http::request::{self, Method, Parse, Progress, Request};
+use crate::http::response::{Body, Response, CONTINUE};
+use crate::http::site;
+
+impl Server {
+    /// New bytes for a connection in the HTTP phase (empty when resuming
+    /// after output drained). Whatever is not a whole request stays pending.
+    pub(super) fn http_input(&mut self, index: usize, data: &[u8]) {
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        let had_pending = conn.pending.is_some();
+        let pending = match conn.pending.take() {
+            Some(mut pending) => {
+                pending.buf.extend_from_slice(data);
+                let used = self.requests(index, &pending.buf, &mut pending.progress);
+                pending.buf.drain(..used);
+                (!pending.buf.is_empty()).then_some(pending)
+            }
+            None => {
+                let mut progress = Progress::default();
+                let used = self.requests(index, data, &mut progress);
+                (used < data.len()).then(|| Box::new(Pending { buf: data[used..].to_vec(), progress }))
+            }
+        };
+        let (keepalive, header) =
+            (self.after(self.config.keepalive_timeout), self.after(self.config.header_timeout));
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        if conn.phase != Phase::Http {
+            return;
+        }
+        let deadline = match &pending {
+            // A body may take as long as it keeps moving.
+            Some(p) if p.progress.in_body() => Some(keepalive),
+            // SPEC §5: the head's deadline runs from its first byte and is
+            // never extended by a trickle of more bytes (slowloris).
+            Some(_) if !had_pending && conn.served => Some(header),
+            Some(_) => None,
+            None => Some(keepalive),
+        };
+        conn.pending = pending;
+        if let Some(deadline) = deadline {
+            self.arm(index, deadline);
+        }
+    }
+
+    /// Answers every whole request at the start of `buf`; returns the bytes
+    /// used. Stops early when the connection is closing or its queue is full.
+    fn requests(&mut self, index: usize, buf: &[u8], progress: &mut Progress) -> usize {
+        let mut used = 0;
+        while used < buf.len() {
+            let Some(conn) = self.conns.get_mut(index) else { break };
+            if conn.phase != Phase::Http {
+                break;
+            }
+            if conn.queued_bytes() >= MAX_HTTP_OUTPUT {
+                conn.read_paused = true;
+                break;
+            }
+            let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            match request::parse(&buf[used..], progress, &self.config.limits, &mut storage) {
+                Ok(Parse::Complete(req, n)) => {
+                    used += n;
+                    *progress = Progress::default();
+                    self.respond(index, &req);
+                }
+                Ok(Parse::Partial { send_continue }) => {
+                    if send_continue {
+                        if let Some(out) = self.queue(index) {
+                            out.push_bytes(CONTINUE);
+                        }
+                    }
+                    break;
+                }
+                Err(e) => {
+                    log::debug!("conn={index} refused: {e}");
+                    self.refuse(index, Response::error(e));
+                    used = buf.len();
+                }
+            }
+        }
+        used
+    }
+
+    fn respond(&mut self, index: usize, req: &Request<'_>) {
+        self.stats.requests += 1;
+        let cx = Context { stats: &self.stats, uptime_ms: self.now };
+        let response = match self.app.handle(req, &cx) {
+            Reply::Respond(response) => response,
+            Reply::File(rel) => self.file(req, &rel),
+        };
+        let keep_alive = req.keep_alive && !response.close && !self.draining;
+        let head_only = req.method == Method::Head;
+        self.send(index, &response, req.minor, keep_alive, head_only);
+    }
+
+    fn file(&mut self, req: &Request<'_>, rel: &str) -> Response {
+        match self.files.lookup(rel) {
+            Lookup::File { body, modified } => site::file_response(req, rel, body, modified),
+            // RFC 9110 §15.4.2: a directory asked for without its slash.
+            Lookup::Directory => Response::text(301, "moved to the directory's page")
+                .header("Location", format!("{}/", req.path)),
+            Lookup::NotFound => Response::text(404, "no such file"),
+            Lookup::TooLarge => Response::text(500, "the file is too large to serve"),
+            Lookup::Failed(e) => {
+                log::warn!("reading {rel}: {e}");
+                Response::text(503, "the file cannot be read now").header("Retry-After", "1")
+            }
+        }
+    }
+
+    /// Answers without a request to answer (a parse error or a timeout), and
+    /// closes after it.
+    pub(super) fn refuse(&mut self, index: usize, response: Response) {
+        self.send(index, &response, 1, false, false);
+        if let Some(conn) = self.conns.get_mut(index) {
+            conn.pending = None;
+        }
+    }
+
+    fn send(&mut self, index: usize, response: &Response, minor: u8, keep_alive: bool, head_only: bool) {
+        let Server { conns, pool, date, .. } = self;
+        let Some(conn) = conns.get_mut(index) else { return };
+        let out = conn.out.get_or_insert_with(|| pool.take());
+        let tail = out.tail();
+        let before = tail.len();
+        response.encode_head(date.get(), minor, keep_alive, tail);
+        let head_len = tail.len() - before;
+        out.commit(head_len);
+        if !head_only {
+            match &response.body {
+                Body::Empty => {}
+                Body::Static(bytes) => out.push_bytes(bytes),
+                Body::Owned(bytes) => out.push_bytes(bytes),
+                Body::Shared(bytes) => out.push_shared(bytes.clone()),
+            }
+        }
+        conn.served = true;
+        if !keep_alive {
+            conn.phase = Phase::Closing;
+        }
+    }
+
+    /// The connection's output queue, lent from the pool if it has none.
+    fn queue(&mut self, index: usize) -> Option<&mut OutQueue> {
+        let conn = self.conns.get_mut(index)?;
+        Some(conn.out.get_or_insert_with(|| self.pool.take()))
+    }
+}

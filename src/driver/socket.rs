@@ -1,0 +1,181 @@
+//! Moving bytes for one connection: drain reads into the loop-wide buffer,
+//! flush its queue with vectored writes, then settle what follows from its
+//! state (half-close, close, new interest).
+
+use std::io::{self, Read};
+use std::net::Shutdown;
+
+use mio::event::Event;
+
+use super::conn::Phase;
+use super::Server;
+use crate::config::{LINGER, MAX_HTTP_OUTPUT};
+use crate::http::{HttpError, Response};
+
+impl Server {
+    /// A readiness event. Spurious ones are fine: reads and writes that
+    /// would block simply stop.
+    pub(super) fn on_ready(&mut self, index: usize, event: &Event) {
+        if !self.conns.contains(index) {
+            return;
+        }
+        if event.is_readable() || event.is_read_closed() || event.is_error() {
+            self.read(index);
+        }
+        self.settle(index);
+    }
+
+    /// Reads until `WouldBlock` (mio's edge-triggered contract), handing
+    /// each read to the protocol before the next overwrites the buffer.
+    pub(super) fn read(&mut self, index: usize) {
+        let mut buf = std::mem::take(&mut self.read_buf);
+        while let Some(conn) = self.conns.get_mut(index) {
+            if conn.read_closed || conn.read_paused || conn.broken {
+                break;
+            }
+            match conn.stream.read(&mut buf) {
+                Ok(0) => conn.read_closed = true,
+                Ok(n) => {
+                    self.stats.bytes_in += n as u64;
+                    match conn.phase {
+                        Phase::Http => self.http_input(index, &buf[..n]),
+                        // Closing: what the client still sends is discarded.
+                        Phase::Closing => {}
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::debug!("conn={index}/{} read: {e}", conn.gen);
+                    conn.broken = true;
+                }
+            }
+        }
+        self.read_buf = buf;
+    }
+
+    /// Writes queued output until done or `WouldBlock`.
+    fn flush(&mut self, index: usize) {
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        let Some(out) = conn.out.as_mut() else { return };
+        while !out.is_empty() && !conn.broken {
+            match out.write_to(&mut conn.stream) {
+                Ok(0) => conn.broken = true,
+                Ok(n) => self.stats.bytes_out += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::debug!("conn={index}/{} write: {e}", conn.gen);
+                    conn.broken = true;
+                }
+            }
+        }
+        if out.is_empty() {
+            if let Some(out) = conn.out.take() {
+                self.pool.put(out);
+            }
+        }
+    }
+
+    /// Brings a connection to rest after anything happened to it: flush,
+    /// resume a paused reader, half-close or close, and re-register interest
+    /// only if it changed.
+    pub(super) fn settle(&mut self, index: usize) {
+        loop {
+            self.flush(index);
+            let Some(conn) = self.conns.get_mut(index) else { return };
+            // Output drained below the cap: take up the requests that were
+            // left waiting, then read what arrived meanwhile (edge-triggered:
+            // no new event would announce it).
+            if conn.read_paused && conn.queued_bytes() < MAX_HTTP_OUTPUT && conn.phase == Phase::Http {
+                conn.read_paused = false;
+                self.http_input(index, &[]);
+                self.read(index);
+                continue;
+            }
+            break;
+        }
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        if conn.broken {
+            return self.close(index, "socket error");
+        }
+        let drained = conn.queued_bytes() == 0;
+        match conn.phase {
+            Phase::Http if conn.read_closed && drained => return self.close(index, "client closed"),
+            Phase::Closing if drained && !conn.write_shut => {
+                // RFC 9112 §9.6: half-close, then keep reading until the
+                // client closes too, so unread request bytes do not make our
+                // close a reset that destroys the answer in flight.
+                let _ = conn.stream.shutdown(Shutdown::Write);
+                conn.write_shut = true;
+                if conn.read_closed {
+                    return self.close(index, "answered");
+                }
+                let deadline = self.after(LINGER);
+                self.arm(index, deadline);
+            }
+            Phase::Closing if conn.read_closed && conn.write_shut => return self.close(index, "answered"),
+            _ => {}
+        }
+        self.reregister(index);
+    }
+
+    fn reregister(&mut self, index: usize) {
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        let want = conn.interest();
+        if want == conn.registered {
+            return;
+        }
+        let registry = self.poll.registry();
+        let token = mio::Token(index);
+        let result = match (conn.registered, want) {
+            (_, None) => registry.deregister(&mut conn.stream),
+            (None, Some(interest)) => registry.register(&mut conn.stream, token, interest),
+            (Some(_), Some(interest)) => registry.reregister(&mut conn.stream, token, interest),
+        };
+        conn.registered = want;
+        if let Err(e) = result {
+            log::warn!("conn={index}/{} register: {e}", conn.gen);
+            self.close(index, "register failed");
+        }
+    }
+
+    /// The connection's deadline passed.
+    pub(super) fn on_deadline(&mut self, index: usize) {
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        match conn.phase {
+            // SPEC §5: a head (or body) that does not arrive in time is 408;
+            // a connection that was merely idle between requests just closes.
+            Phase::Http if conn.pending.is_some() || !conn.served => {
+                log::debug!("conn={index}/{} request timed out", conn.gen);
+                self.refuse(index, Response::error(HttpError::HeaderTimeout));
+                self.settle(index);
+            }
+            Phase::Http if conn.queued_bytes() > 0 => self.close(index, "client stopped reading"),
+            Phase::Http => self.close(index, "idle"),
+            Phase::Closing => self.close(index, "linger over"),
+        }
+    }
+
+    /// Removes a connection; its socket closes when dropped.
+    pub(super) fn close(&mut self, index: usize, why: &str) {
+        if !self.conns.contains(index) {
+            return;
+        }
+        let mut conn = self.conns.remove(index);
+        if conn.registered.is_some() {
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+        }
+        if let Some(mut out) = conn.out.take() {
+            if out.is_empty() {
+                self.pool.put(out);
+            } else {
+                log::debug!("conn={index}/{} closed with {} bytes unsent", conn.gen, out.len());
+                *out = Default::default();
+            }
+        }
+        self.stats.http -= 1;
+        log::debug!("conn={index}/{} closed: {why}", conn.gen);
+        self.resume_accept();
+    }
+}

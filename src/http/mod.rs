@@ -1,0 +1,14 @@
+//! HTTP/1.1 (RFC 9110, RFC 9112), sans-IO: bytes in, requests out;
+//! responses in, bytes out.
+
+pub mod date;
+pub mod error;
+pub mod mime;
+pub mod request;
+pub mod response;
+pub mod route;
+pub mod site;
+
+pub use error::HttpError;
+pub use request::{Method, Parse, Progress, Request};
+pub use response::{Body, Response};
