@@ -250,7 +250,15 @@ struct Head<'b> {
 impl<'b> Head<'b> {
     fn parse(head: &'b [u8], storage: &'b mut [Header<'b>], limits: &Limits) -> Result<Head<'b>, HttpError> {
         let mut req = httparse::Request::new(storage);
-        match req.parse(head)? {
+        let parsed = req.parse(head).map_err(|e| match e {
+            // httparse reports any junk where the version should be as a
+            // version error; only a well-formed `HTTP/x.y` earns 505.
+            httparse::Error::Version if !names_a_version(head) => {
+                HttpError::Malformed("invalid request line")
+            }
+            e => e.into(),
+        })?;
+        match parsed {
             httparse::Status::Complete(_) => {}
             // find_head_end saw an empty line, so this cannot happen for a
             // well-formed head; a head httparse still finds short is broken.
@@ -373,6 +381,18 @@ impl<'b> Head<'b> {
             keep_alive: self.keep_alive,
         }
     }
+}
+
+/// Whether the request line ends in a well-formed HTTP-version
+/// (RFC 9112 §2.3: `HTTP-version = HTTP-name "/" DIGIT "." DIGIT`) after
+/// exactly a method and a target.
+fn names_a_version(head: &[u8]) -> bool {
+    let start = head.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(0);
+    let line = head[start..].split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    matches!(parts.as_slice(), [_, _, [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]]
+        if major.is_ascii_digit() && minor.is_ascii_digit())
 }
 
 /// RFC 9112 §3.2: origin-form (`/path?query`), absolute-form

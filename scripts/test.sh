@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The test command. On a fresh Debian machine (root, package registries
+# reachable) it installs what the tests need, idempotently, then runs every
+# test: formatting, lints, the sans-IO layering rule, unit tests, integration
+# tests over real sockets, browser tests in Chromium, and the fuzz targets.
+# Every step runs even after one fails; the exit status is non-zero if any did.
+#
+#   scripts/test.sh                 everything
+#   FUZZ_SECONDS=60 scripts/test.sh longer fuzzing (default 20 s per target)
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export DEBIAN_FRONTEND=noninteractive
+export CARGO_TERM_COLOR=never
+export FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+
+passed=0
+failed=0
+failures=()
+step() {
+  local name="$1"
+  shift
+  echo
+  echo "==> $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "==> $name: ok ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "==> $name: FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+# curl is a client the integration tests use; procps gives `ps` for debugging.
+system_packages() {
+  local missing=()
+  command -v curl >/dev/null || missing+=(curl)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  apt-get update -q && apt-get install -y -q "${missing[@]}"
+}
+
+rust_components() {
+  cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+  cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+}
+
+# STYLE.md: outside src/driver/ and src/main.rs nothing touches sockets,
+# files or clocks, and exactly one file reads the clock.
+layering() {
+  local bad
+  bad=$(grep -rnE 'use mio|mio::|std::net::(Tcp|Udp)|std::fs|Instant::now|SystemTime::now' src \
+        --include='*.rs' | grep -vE '^src/(driver/|main\.rs)' | grep -vE ':\s*//')
+  if [ -n "$bad" ]; then
+    echo "I/O or clock outside the driver:"; echo "$bad"; return 1
+  fi
+  bad=$(grep -rlnE 'Instant::now|SystemTime::now' src | grep -v '^src/driver/clock.rs$')
+  if [ -n "$bad" ]; then
+    echo "the clock is read outside src/driver/clock.rs: $bad"; return 1
+  fi
+}
+
+step "system packages" system_packages
+step "rust components" rust_components
+step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo clippy" cargo clippy --all-targets -- -D warnings
+step "sans-IO layering" layering
+step "cargo build" cargo build
+step "cargo test" cargo test
+step "browser dependencies" scripts/browser-deps.sh
+step "browser tests" npm --prefix tests/browser test
+step "fuzz (${FUZZ_SECONDS} s per target)" scripts/fuzz.sh
+
+echo
+if [ "$failed" -gt 0 ]; then
+  echo "failed steps: ${failures[*]}"
+fi
+echo "steps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
