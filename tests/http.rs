@@ -478,3 +478,27 @@ fn absolute_form_target_is_accepted() {
     let r = exchange(&server, b"GET http://example.com/plaintext HTTP/1.1\r\nHost: example.com\r\n\r\n");
     assert_eq!((r.status, r.text().as_str()), (200, "Hello, World!"));
 }
+
+#[test]
+fn a_client_that_stops_reading_is_dropped_after_the_timeout() {
+    let server = Server::start(&["--keepalive-timeout", "500ms"]);
+    let mut s = server.connect();
+    // Answers far beyond what socket buffers hold, then a malformed request:
+    // the server must give up on the client rather than hold it forever.
+    let one = b"GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n";
+    let mut flood: Vec<u8> = one.iter().copied().cycle().take(one.len() * 2000).collect();
+    flood.extend_from_slice(b"BROKEN\r\n\r\n");
+    s.write_all(&flood).unwrap();
+    let open = |server: &Server| {
+        let json = get(server, "/stats").text();
+        let at = json.find("\"http\":").unwrap() + 7;
+        json[at..].split(['}', ',']).next().unwrap().parse::<u64>().unwrap()
+    };
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(open(&server), 2, "the stuck client and the /stats client");
+    let until = Instant::now() + Duration::from_secs(5);
+    while open(&server) > 1 && Instant::now() < until {
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(open(&server), 1, "the client that stopped reading was never dropped");
+}

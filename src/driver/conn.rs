@@ -93,3 +93,18 @@ impl Conn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_connection_costs_its_slab_entry_and_nothing_else() {
+        // The struct, and the slab entry that wraps it, within budget; an
+        // idle connection's two buffers are `None`: no heap at all.
+        assert!(std::mem::size_of::<Conn>() <= 64, "{}", std::mem::size_of::<Conn>());
+        assert!(std::mem::size_of::<slab::Slab<Conn>>() <= 40);
+        assert_eq!(std::mem::size_of::<Option<Box<Pending>>>(), 8);
+        assert_eq!(std::mem::size_of::<Option<Box<OutQueue>>>(), 8);
+    }
+}

@@ -38,6 +38,9 @@ impl Server {
             return;
         }
         let deadline = match &pending {
+            // Requests wait because the client does not read its answers:
+            // that is timed by write progress (see `flush`), not as a head.
+            Some(_) if conn.read_paused => Some(keepalive),
             // A body may take as long as it keeps moving.
             Some(p) if p.progress.in_body() => Some(keepalive),
             // SPEC §5: the head's deadline runs from its first byte and is
@@ -146,6 +149,9 @@ impl Server {
         conn.served = true;
         if !keep_alive {
             conn.phase = Phase::Closing;
+            // The last answer gets as long to leave as any other write.
+            let deadline = self.after(self.config.keepalive_timeout);
+            self.arm(index, deadline);
         }
     }
 

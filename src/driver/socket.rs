@@ -58,10 +58,14 @@ impl Server {
     fn flush(&mut self, index: usize) {
         let Some(conn) = self.conns.get_mut(index) else { return };
         let Some(out) = conn.out.as_mut() else { return };
+        let mut wrote = false;
         while !out.is_empty() && !conn.broken {
             match out.write_to(&mut conn.stream) {
                 Ok(0) => conn.broken = true,
-                Ok(n) => self.stats.bytes_out += n as u64,
+                Ok(n) => {
+                    self.stats.bytes_out += n as u64;
+                    wrote = true;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -74,6 +78,12 @@ impl Server {
             if let Some(out) = conn.out.take() {
                 self.pool.put(out);
             }
+        }
+        // A client that keeps reading, however slowly, is not idle: its
+        // no-progress deadline moves on (a request head keeps its own).
+        if wrote && (conn.pending.is_none() || conn.read_paused) && !conn.write_shut {
+            let deadline = self.after(self.config.keepalive_timeout);
+            self.arm(index, deadline);
         }
     }
 
@@ -144,6 +154,9 @@ impl Server {
     pub(super) fn on_deadline(&mut self, index: usize) {
         let Some(conn) = self.conns.get_mut(index) else { return };
         match conn.phase {
+            // Answers wait and the client has not read any of them for the
+            // whole timeout: nothing more can be said to it.
+            Phase::Http if conn.queued_bytes() > 0 => self.close(index, "client stopped reading"),
             // SPEC §5: a head (or body) that does not arrive in time is 408;
             // a connection that was merely idle between requests just closes.
             Phase::Http if conn.pending.is_some() || !conn.served => {
@@ -151,7 +164,6 @@ impl Server {
                 self.refuse(index, Response::error(HttpError::HeaderTimeout));
                 self.settle(index);
             }
-            Phase::Http if conn.queued_bytes() > 0 => self.close(index, "client stopped reading"),
             Phase::Http => self.close(index, "idle"),
             Phase::Closing => self.close(index, "linger over"),
         }
