@@ -61,6 +61,30 @@ const FLAGS: &[Flag] = &[
         help: "idle time before a keep-alive connection closes [default: 60s]",
     },
     Flag {
+        name: "--history",
+        env: "PUSHWIRE_HISTORY",
+        value: "N",
+        help: "events kept per topic for Last-Event-ID replay [default: 1000]",
+    },
+    Flag {
+        name: "--heartbeat",
+        env: "PUSHWIRE_HEARTBEAT",
+        value: "DURATION",
+        help: "SSE heartbeat comment interval [default: 15s]",
+    },
+    Flag {
+        name: "--max-queue",
+        env: "PUSHWIRE_MAX_QUEUE",
+        value: "SIZE",
+        help: "bytes queued for a stream before it is closed as too slow [default: 1MiB]",
+    },
+    Flag {
+        name: "--publish-token",
+        env: "PUSHWIRE_PUBLISH_TOKEN",
+        value: "TOKEN",
+        help: "require Authorization: Bearer TOKEN to publish [default: none]",
+    },
+    Flag {
         name: "--drain-secs",
         env: "PUSHWIRE_DRAIN_SECS",
         value: "DURATION",
@@ -71,7 +95,7 @@ const FLAGS: &[Flag] = &[
 /// The text of `--help`.
 pub fn help() -> String {
     let mut out = String::from(
-        "pushwire: a server-push server (HTTP/1.1 today; WebSocket and SSE are being built)\n\n\
+        "pushwire: a server-push server (HTTP/1.1 and Server-Sent Events; WebSocket is being built)\n\n\
          Usage: pushwire [FLAGS]\n\n\
          Every flag can also be set by the environment variable shown; the flag wins.\n\n\
          Flags:\n",
@@ -153,12 +177,29 @@ where
     if let Some((v, from)) = value("--keepalive-timeout") {
         config.keepalive_timeout = parse_duration(&v).map_err(|e| format!("{from}: {e}"))?;
     }
+    if let Some((v, from)) = value("--history") {
+        config.history = v.parse().map_err(|_| format!("{from}: {v:?} is not a whole number"))?;
+    }
+    if let Some((v, from)) = value("--heartbeat") {
+        config.heartbeat = parse_duration(&v).map_err(|e| format!("{from}: {e}"))?;
+    }
+    if let Some((v, from)) = value("--max-queue") {
+        config.max_queue = parse_size(&v).map_err(|e| format!("{from}: {e}"))?;
+    }
+    if let Some((v, from)) = value("--publish-token") {
+        if v.is_empty() || v.contains(char::is_whitespace) {
+            return Err(format!("{from}: a token cannot be empty or contain spaces"));
+        }
+        config.publish_token = Some(v);
+    }
     if let Some((v, from)) = value("--drain-secs") {
         config.drain = parse_duration(&v).map_err(|e| format!("{from}: {e}"))?;
     }
-    for (d, name) in
-        [(config.header_timeout, "--header-timeout"), (config.keepalive_timeout, "--keepalive-timeout")]
-    {
+    for (d, name) in [
+        (config.header_timeout, "--header-timeout"),
+        (config.keepalive_timeout, "--keepalive-timeout"),
+        (config.heartbeat, "--heartbeat"),
+    ] {
         if d.is_zero() {
             return Err(format!("{name} must be more than zero"));
         }

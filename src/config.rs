@@ -52,6 +52,19 @@ pub const MAX_STATIC_FILE: u64 = 64 * 1024 * 1024;
 /// and length on every request); larger ones are read per request.
 pub const MAX_CACHED_FILE: u64 = 1024 * 1024;
 
+/// SPEC §1: "--heartbeat SECS (SSE comments and WebSocket pings)", default
+/// 15 s; WHATWG HTML §9.2.7 suggests a comment "every 15 seconds or so" to
+/// keep proxies from dropping idle streams.
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// SPEC §1: "--history N (events kept per topic)", default 1000: enough for a
+/// browser that was away for a while to catch up by Last-Event-ID.
+pub const HISTORY: usize = 1000;
+
+/// SPEC §5: a stream's queue is bounded by `--max-queue` (1 MiB); past it the
+/// client is a slow consumer and its stream is closed.
+pub const MAX_QUEUE: usize = 1024 * 1024;
+
 /// How long accepting stays paused after EMFILE/ENFILE when no connection
 /// closes to free a descriptor (a file read may have been what used it).
 pub const ACCEPT_RETRY: Duration = Duration::from_secs(1);
@@ -80,6 +93,11 @@ pub struct Config {
     pub header_timeout: Duration,
     pub keepalive_timeout: Duration,
     pub drain: Duration,
+    pub heartbeat: Duration,
+    pub history: usize,
+    pub max_queue: usize,
+    /// When set, publishing needs `Authorization: Bearer TOKEN`.
+    pub publish_token: Option<String>,
 }
 
 impl Default for Config {
@@ -92,6 +110,10 @@ impl Default for Config {
             header_timeout: HEADER_TIMEOUT,
             keepalive_timeout: KEEPALIVE_TIMEOUT,
             drain: DRAIN,
+            heartbeat: HEARTBEAT,
+            history: HISTORY,
+            max_queue: MAX_QUEUE,
+            publish_token: None,
         }
     }
 }

@@ -1,49 +1,119 @@
-//! The figures `/stats` reports: plain counters the driver increments, and
-//! their rendering as JSON. No I/O and no clock: uptime is passed in.
+//! The figures `/stats`, `/stats/stream` and `/metrics` report: plain
+//! counters the driver increments, and their rendering as JSON and in the
+//! Prometheus text format. No I/O and no clock: uptime is passed in.
 
 use std::fmt::Write;
 
 /// Counters of one worker loop.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
-    /// Open connections, by what they speak now.
+    /// Open connections, by what they speak now (a parked long-poll counts
+    /// as HTTP).
     pub http: u64,
+    pub sse: u64,
     /// Connections accepted since start.
     pub accepted: u64,
-    /// Connections refused or left waiting because of `--max-conns` or a
-    /// lack of file descriptors (counted once per pause).
+    /// Times accepting paused for `--max-conns` or a lack of descriptors.
     pub accept_pauses: u64,
     /// Requests answered.
     pub requests: u64,
+    /// Events queued to streams (each delivery to each subscriber).
+    pub messages_out: u64,
+    /// Streams closed because their queue passed `--max-queue`.
+    pub drops: u64,
     /// Bytes read from and written to sockets.
     pub bytes_in: u64,
     pub bytes_out: u64,
 }
 
+/// Figures the hub holds, passed in by the app.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HubFigures {
+    pub topics: usize,
+    pub subscriptions: usize,
+    /// Messages published since start.
+    pub published: u64,
+}
+
 impl Stats {
     pub fn connections(&self) -> u64 {
-        self.http
+        self.http + self.sse
     }
 
-    /// `{"uptime_secs":…,"workers":1,"connections":{…},…}`.
-    pub fn to_json(&self, uptime_ms: u64) -> String {
-        let mut out = String::with_capacity(256);
+    pub fn to_json(&self, uptime_ms: u64, hub: HubFigures) -> String {
+        let mut out = String::with_capacity(320);
         // Writing to a String cannot fail.
         let _ = write!(
             out,
             "{{\"uptime_secs\":{}.{:03},\"workers\":1,\
-             \"connections\":{{\"total\":{},\"http\":{}}},\
+             \"connections\":{{\"total\":{},\"http\":{},\"sse\":{}}},\
              \"accepted\":{},\"accept_pauses\":{},\"requests\":{},\
+             \"topics\":{},\"subscriptions\":{},\
+             \"messages_in\":{},\"messages_out\":{},\"drops\":{},\
              \"bytes_in\":{},\"bytes_out\":{}}}",
             uptime_ms / 1000,
             uptime_ms % 1000,
             self.connections(),
             self.http,
+            self.sse,
             self.accepted,
             self.accept_pauses,
             self.requests,
+            hub.topics,
+            hub.subscriptions,
+            hub.published,
+            self.messages_out,
+            self.drops,
             self.bytes_in,
             self.bytes_out,
+        );
+        out
+    }
+
+    /// The Prometheus text exposition format (version 0.0.4).
+    pub fn to_prometheus(&self, uptime_ms: u64, hub: HubFigures) -> String {
+        let mut out = String::with_capacity(1200);
+        let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, u64)]| {
+            let _ = writeln!(out, "# HELP pushwire_{name} {help}\n# TYPE pushwire_{name} {kind}");
+            for (labels, value) in samples {
+                let _ = writeln!(out, "pushwire_{name}{labels} {value}");
+            }
+        };
+        metric(
+            "connections",
+            "gauge",
+            "Open connections by kind.",
+            &[("{kind=\"http\"}", self.http), ("{kind=\"sse\"}", self.sse)],
+        );
+        metric("accepted_total", "counter", "Connections accepted.", &[("", self.accepted)]);
+        metric(
+            "accept_pauses_total",
+            "counter",
+            "Times accepting paused (max-conns or no descriptors).",
+            &[("", self.accept_pauses)],
+        );
+        metric("requests_total", "counter", "HTTP requests answered.", &[("", self.requests)]);
+        metric("topics", "gauge", "Topics with subscribers or history.", &[("", hub.topics as u64)]);
+        metric("subscriptions", "gauge", "Topic subscriptions.", &[("", hub.subscriptions as u64)]);
+        metric(
+            "messages_total",
+            "counter",
+            "Messages published (in) and delivered (out).",
+            &[("{direction=\"in\"}", hub.published), ("{direction=\"out\"}", self.messages_out)],
+        );
+        metric("drops_total", "counter", "Streams closed as slow consumers.", &[("", self.drops)]);
+        metric(
+            "bytes_total",
+            "counter",
+            "Bytes read and written on sockets.",
+            &[("{direction=\"in\"}", self.bytes_in), ("{direction=\"out\"}", self.bytes_out)],
+        );
+        let _ = writeln!(
+            out,
+            "# HELP pushwire_uptime_seconds Seconds since start.\n# TYPE pushwire_uptime_seconds gauge\n\
+             pushwire_uptime_seconds {}.{:03}",
+            uptime_ms / 1000,
+            uptime_ms % 1000
         );
         out
     }
@@ -53,13 +123,47 @@ impl Stats {
 mod tests {
     use super::*;
 
+    fn sample() -> Stats {
+        Stats {
+            http: 2,
+            sse: 3,
+            accepted: 5,
+            accept_pauses: 1,
+            requests: 9,
+            messages_out: 12,
+            drops: 1,
+            bytes_in: 100,
+            bytes_out: 200,
+        }
+    }
+
     #[test]
     fn json_shape() {
-        let s = Stats { http: 2, accepted: 5, accept_pauses: 1, requests: 9, bytes_in: 100, bytes_out: 200 };
         assert_eq!(
-            s.to_json(12_345),
-            "{\"uptime_secs\":12.345,\"workers\":1,\"connections\":{\"total\":2,\"http\":2},\
-             \"accepted\":5,\"accept_pauses\":1,\"requests\":9,\"bytes_in\":100,\"bytes_out\":200}"
+            sample().to_json(12_345, HubFigures { topics: 2, subscriptions: 3, published: 4 }),
+            "{\"uptime_secs\":12.345,\"workers\":1,\"connections\":{\"total\":5,\"http\":2,\"sse\":3},\
+             \"accepted\":5,\"accept_pauses\":1,\"requests\":9,\"topics\":2,\"subscriptions\":3,\
+             \"messages_in\":4,\"messages_out\":12,\"drops\":1,\"bytes_in\":100,\"bytes_out\":200}"
         );
+    }
+
+    #[test]
+    fn prometheus_lines() {
+        let text = sample().to_prometheus(1_500, HubFigures { topics: 2, subscriptions: 3, published: 4 });
+        for line in [
+            "# TYPE pushwire_connections gauge",
+            "pushwire_connections{kind=\"sse\"} 3",
+            "pushwire_requests_total 9",
+            "pushwire_messages_total{direction=\"out\"} 12",
+            "pushwire_bytes_total{direction=\"in\"} 100",
+            "pushwire_uptime_seconds 1.500",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
+        }
+        // Every sample line is "name{labels} value" with a numeric value.
+        for l in text.lines().filter(|l| !l.starts_with('#')) {
+            let value = l.rsplit(' ').next().unwrap();
+            assert!(value.parse::<f64>().is_ok(), "{l}");
+        }
     }
 }

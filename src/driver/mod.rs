@@ -22,6 +22,7 @@ mod files;
 mod inbox;
 mod serve;
 mod socket;
+mod stream;
 
 use std::io;
 use std::net::SocketAddr;
@@ -35,7 +36,7 @@ use slab::Slab;
 
 pub use inbox::{Command, Handle};
 
-use crate::app::App;
+use crate::app::{Action, App, Context};
 use crate::config::{Config, READ_BUFFER};
 use crate::http::date::DateCache;
 use crate::key::ConnKey;
@@ -43,7 +44,7 @@ use crate::stats::Stats;
 use crate::timer::Wheel;
 use buffer::QueuePool;
 use clock::Clock;
-use conn::Conn;
+use conn::{Conn, Phase};
 use files::Files;
 
 const LISTENER: Token = Token(usize::MAX);
@@ -56,6 +57,10 @@ enum Timer {
     Conn(ConnKey),
     AcceptRetry,
     DrainDeadline,
+    /// The sweep that sends every stream its heartbeat comment.
+    Heartbeat,
+    /// A timer the app asked for.
+    App(u64),
 }
 
 /// Why accepting is paused, if it is.
@@ -76,6 +81,11 @@ pub struct Server {
     next_gen: u32,
     read_buf: Box<[u8]>,
     pool: QueuePool,
+    /// Actions from the app waiting to be carried out.
+    actions: Vec<Action>,
+    /// Connections with output queued from outside their own event, to be
+    /// flushed once at the end of the loop pass.
+    dirty: Vec<usize>,
     wheel: Wheel<Timer>,
     expired: Vec<(u64, Timer)>,
     clock: Clock,
@@ -104,6 +114,8 @@ impl Server {
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let (handle, inbox) = Handle::new(waker);
         let clock = Clock::new();
+        let mut wheel = Wheel::new(0);
+        wheel.insert(config.heartbeat.as_millis() as u64, Timer::Heartbeat);
         log::info!(
             "serving {} (max {} connections)",
             files.root().display(),
@@ -121,7 +133,9 @@ impl Server {
             next_gen: 0,
             read_buf: vec![0; READ_BUFFER].into_boxed_slice(),
             pool: QueuePool::default(),
-            wheel: Wheel::new(0),
+            actions: Vec::new(),
+            dirty: Vec::new(),
+            wheel,
             expired: Vec::new(),
             date: DateCache::new(clock.unix_secs()),
             clock,
@@ -129,7 +143,7 @@ impl Server {
             inbox,
             handle,
             draining: false,
-            app: App::default(),
+            app: App::new(&config),
             files,
             stats: Stats::default(),
             config,
@@ -167,6 +181,7 @@ impl Server {
             }
             self.tick();
             self.fire_timers();
+            self.flush_dirty();
             if self.draining && self.conns.is_empty() {
                 log::info!("drained; exiting");
                 return Ok(());
@@ -203,7 +218,7 @@ impl Server {
         let idle: Vec<usize> = self
             .conns
             .iter()
-            .filter(|(_, c)| c.pending.is_none() && c.queued_bytes() == 0)
+            .filter(|(_, c)| c.phase == Phase::Http && c.pending.is_none() && c.queued_bytes() == 0)
             .map(|(i, _)| i)
             .collect();
         log::info!(
@@ -215,6 +230,7 @@ impl Server {
         for index in idle {
             self.close(index, "shutdown");
         }
+        self.drain_streams();
         let deadline = self.now + self.config.drain.as_millis() as u64;
         self.wheel.insert(deadline, Timer::DrainDeadline);
     }
@@ -226,6 +242,17 @@ impl Server {
             match timer {
                 Timer::Conn(key) => self.on_conn_timer(key, at),
                 Timer::AcceptRetry => self.resume_accept(),
+                Timer::Heartbeat => self.heartbeat(),
+                Timer::App(token) => {
+                    // App timers are not tied to a connection; the key names none.
+                    let cx = Context {
+                        key: ConnKey { index: u32::MAX, gen: 0 },
+                        now: self.now,
+                        stats: &self.stats,
+                    };
+                    self.app.on_timer(token, &cx, &mut self.actions);
+                    self.perform();
+                }
                 Timer::DrainDeadline => {
                     let left: Vec<usize> = self.conns.iter().map(|(i, _)| i).collect();
                     if !left.is_empty() {

@@ -6,11 +6,12 @@ use super::buffer::OutQueue;
 use super::conn::{Pending, Phase};
 use super::files::Lookup;
 use super::Server;
-use crate::app::{Context, Reply};
+use crate::app::{Context, End, Reply};
 use crate::config::{MAX_HEADERS, MAX_HTTP_OUTPUT};
 use crate::http::request::{self, Method, Parse, Progress, Request};
 use crate::http::response::{Body, Response, CONTINUE};
 use crate::http::site;
+use crate::sse;
 
 impl Server {
     /// New bytes for a connection in the HTTP phase (empty when resuming
@@ -34,8 +35,12 @@ impl Server {
         let (keepalive, header) =
             (self.after(self.config.keepalive_timeout), self.after(self.config.header_timeout));
         let Some(conn) = self.conns.get_mut(index) else { return };
-        if conn.phase != Phase::Http {
-            return;
+        match conn.phase {
+            Phase::Http => {}
+            // Requests pipelined behind a parked one wait for its answer.
+            Phase::Parked { .. } => return conn.pending = pending,
+            // Nothing after a stream or a last answer is read.
+            Phase::Sse { .. } | Phase::Closing => return,
         }
         let deadline = match &pending {
             // Requests wait because the client does not read its answers:
@@ -95,14 +100,40 @@ impl Server {
 
     fn respond(&mut self, index: usize, req: &Request<'_>) {
         self.stats.requests += 1;
-        let cx = Context { stats: &self.stats, uptime_ms: self.now };
-        let response = match self.app.handle(req, &cx) {
-            Reply::Respond(response) => response,
-            Reply::File(rel) => self.file(req, &rel),
-        };
-        let keep_alive = req.keep_alive && !response.close && !self.draining;
+        let Some(key) = self.key(index) else { return };
+        let cx = Context { key, now: self.now, stats: &self.stats };
+        let reply = self.app.handle(req, &cx, &mut self.actions);
+        let keep_alive = req.keep_alive && !self.draining;
         let head_only = req.method == Method::Head;
-        self.send(index, &response, req.minor, keep_alive, head_only);
+        match reply {
+            Reply::Respond(response) => {
+                self.send(index, &response, req.minor, keep_alive && !response.close, head_only)
+            }
+            Reply::File(rel) => {
+                let response = self.file(req, &rel);
+                self.send(index, &response, req.minor, keep_alive, head_only);
+            }
+            Reply::Stream { first, idle } if !head_only && !self.draining => {
+                self.start_stream(index, &first, idle)
+            }
+            Reply::Park { timeout } if !head_only && !self.draining => {
+                self.park(index, timeout, keep_alive, req.minor)
+            }
+            Reply::Stream { .. } | Reply::Park { .. } => {
+                // HEAD has no body to stream; while draining, SPEC §1: "new
+                // upgrades get 503". The app registered the key: it ends now.
+                let cx = Context { key, now: self.now, stats: &self.stats };
+                let why = if self.draining { End::Shutdown } else { End::Done };
+                self.app.on_end(&cx, why, &mut self.actions);
+                let response = if self.draining {
+                    Response::text(503, "the server is shutting down").header("Retry-After", "5")
+                } else {
+                    Response { stream: true, ..Response::new(200, sse::CONTENT_TYPE, Body::Empty) }
+                };
+                self.send(index, &response, req.minor, false, head_only);
+            }
+        }
+        self.perform();
     }
 
     fn file(&mut self, req: &Request<'_>, rel: &str) -> Response {
@@ -129,7 +160,14 @@ impl Server {
         }
     }
 
-    fn send(&mut self, index: usize, response: &Response, minor: u8, keep_alive: bool, head_only: bool) {
+    pub(super) fn send(
+        &mut self,
+        index: usize,
+        response: &Response,
+        minor: u8,
+        keep_alive: bool,
+        head_only: bool,
+    ) {
         let Server { conns, pool, date, .. } = self;
         let Some(conn) = conns.get_mut(index) else { return };
         let out = conn.out.get_or_insert_with(|| pool.take());
@@ -156,7 +194,7 @@ impl Server {
     }
 
     /// The connection's output queue, lent from the pool if it has none.
-    fn queue(&mut self, index: usize) -> Option<&mut OutQueue> {
+    pub(super) fn queue(&mut self, index: usize) -> Option<&mut OutQueue> {
         let conn = self.conns.get_mut(index)?;
         Some(conn.out.get_or_insert_with(|| self.pool.take()))
     }

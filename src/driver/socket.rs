@@ -9,6 +9,7 @@ use mio::event::Event;
 
 use super::conn::Phase;
 use super::Server;
+use crate::app::End;
 use crate::config::{LINGER, MAX_HTTP_OUTPUT};
 use crate::http::{HttpError, Response};
 
@@ -39,8 +40,17 @@ impl Server {
                     self.stats.bytes_in += n as u64;
                     match conn.phase {
                         Phase::Http => self.http_input(index, &buf[..n]),
-                        // Closing: what the client still sends is discarded.
-                        Phase::Closing => {}
+                        // Requests pipelined behind a parked one wait, within
+                        // the head cap; past it, reading stops until the
+                        // parked one is answered.
+                        Phase::Parked { .. } => {
+                            let pending = conn.pending.get_or_insert_with(Default::default);
+                            pending.buf.extend_from_slice(&buf[..n]);
+                            conn.read_paused = pending.buf.len() >= self.config.limits.max_head;
+                        }
+                        // An event stream's client has nothing to say, and
+                        // after the last answer nothing is read: discarded.
+                        Phase::Sse { .. } | Phase::Closing => {}
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -112,6 +122,12 @@ impl Server {
         let drained = conn.queued_bytes() == 0;
         match conn.phase {
             Phase::Http if conn.read_closed && drained => return self.close(index, "client closed"),
+            // WHATWG HTML §9.2: nothing comes from a stream's client, so
+            // end-of-file means it went away: noticed now, not at the next
+            // write, so the app's registries and counts stay true.
+            Phase::Sse { .. } | Phase::Parked { .. } if conn.read_closed => {
+                return self.close(index, "client went away")
+            }
             Phase::Closing if drained && !conn.write_shut => {
                 // RFC 9112 §9.6: half-close, then keep reading until the
                 // client closes too, so unread request bytes do not make our
@@ -165,6 +181,8 @@ impl Server {
                 self.settle(index);
             }
             Phase::Http => self.close(index, "idle"),
+            Phase::Sse { .. } if self.draining => self.end_stream(index, End::Shutdown),
+            Phase::Sse { .. } | Phase::Parked { .. } => self.stream_deadline(index),
             Phase::Closing => self.close(index, "linger over"),
         }
     }
@@ -174,7 +192,9 @@ impl Server {
         if !self.conns.contains(index) {
             return;
         }
-        let mut conn = self.conns.remove(index);
+        self.notify_end(index, End::Gone);
+        let Some(conn) = self.conns.try_remove(index) else { return };
+        let mut conn = conn;
         if conn.registered.is_some() {
             let _ = self.poll.registry().deregister(&mut conn.stream);
         }
@@ -186,7 +206,10 @@ impl Server {
                 *out = Default::default();
             }
         }
-        self.stats.http -= 1;
+        match conn.phase {
+            Phase::Sse { .. } => self.stats.sse -= 1,
+            _ => self.stats.http -= 1,
+        }
         log::debug!("conn={index}/{} closed: {why}", conn.gen);
         self.resume_accept();
     }

@@ -35,11 +35,22 @@ pub struct Response {
     pub body: Body,
     /// Close the connection after this response whatever the request said.
     pub close: bool,
+    /// The body follows the head for as long as the connection lasts (an
+    /// event stream): no Content-Length (RFC 9112 §6.3: its length is what
+    /// arrives "prior to the server closing the connection").
+    pub stream: bool,
 }
 
 impl Response {
     pub fn new(status: u16, content_type: &'static str, body: Body) -> Response {
-        Response { status, content_type: Some(content_type), headers: Vec::new(), body, close: false }
+        Response {
+            status,
+            content_type: Some(content_type),
+            headers: Vec::new(),
+            body,
+            close: false,
+            stream: false,
+        }
     }
 
     /// A plain-text answer: the status line's reason, then `detail`.
@@ -60,7 +71,14 @@ impl Response {
 
     /// Status without a body, e.g. 304 (RFC 9110 §15.4.5).
     pub fn empty(status: u16) -> Response {
-        Response { status, content_type: None, headers: Vec::new(), body: Body::Empty, close: false }
+        Response {
+            status,
+            content_type: None,
+            headers: Vec::new(),
+            body: Body::Empty,
+            close: false,
+            stream: false,
+        }
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Response {
@@ -71,7 +89,7 @@ impl Response {
     /// RFC 9110 §6.4.1: 1xx, 204 and 304 never carry content, so they also
     /// get no Content-Length.
     fn has_body(&self) -> bool {
-        !(self.status < 200 || self.status == 204 || self.status == 304)
+        !(self.status < 200 || self.status == 204 || self.status == 304 || self.stream)
     }
 
     /// Appends the status line and header section. `date` is the current

@@ -1,0 +1,232 @@
+//! The hub's HTTP face (SPEC §2): subscribe to a topic as an event stream,
+//! publish to it, or long-poll it.
+//!
+//! - `GET /topics/{name}` with `Accept: text/event-stream`: an SSE stream of
+//!   the topic; `Last-Event-ID` (header, or `?lastEventId=`) replays what was
+//!   missed, with `event: reset` first when the gap is older than history.
+//! - `POST /topics/{name}[?event=NAME]`: publish the body; `202
+//!   {"id":SEQ,"subscribers":N}`; `--publish-token` requires `Authorization:
+//!   Bearer TOKEN`.
+//! - `GET /poll/{name}?since=SEQ&timeout=S`: the events after SEQ as JSON,
+//!   at once if there are any, else when the next arrives, else `[]` after S
+//!   seconds (at most 30).
+//!
+//! Not yet: WebSocket subscribers and multi-topic streams (`/topics/a,b`).
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::{Action, Context, Reply, Settings};
+use crate::http::request::{Method, Request};
+use crate::http::response::Response;
+use crate::http::route::query;
+use crate::hub::{self, Hub, Message};
+use crate::json;
+use crate::key::ConnKey;
+
+/// SPEC §2: a long-poll waits "up to S seconds (max 30)".
+const MAX_POLL: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+pub struct Topics {
+    /// Event streams and the topic each follows.
+    streams: HashMap<ConnKey, Rc<str>>,
+    /// Parked long-polls: what each waits for.
+    polls: HashMap<ConnKey, (Rc<str>, u64)>,
+    /// The parked long-polls of each topic.
+    waiting: HashMap<Rc<str>, Vec<ConnKey>>,
+    /// Messages published since start.
+    pub published: u64,
+}
+
+fn bad_topic() -> Reply {
+    Reply::Respond(Response::text(400, "a topic name is 1 to 64 of A-Z a-z 0-9 _ . -"))
+}
+
+impl Topics {
+    pub fn topic(
+        &mut self,
+        req: &Request<'_>,
+        name: &str,
+        cx: &Context<'_>,
+        hub: &mut Hub,
+        settings: &Settings,
+        out: &mut Vec<Action>,
+    ) -> Reply {
+        if !hub::valid_topic(name) {
+            return bad_topic();
+        }
+        match req.method {
+            Method::Post => self.publish(req, name, hub, settings, out),
+            _ => self.subscribe(req, name, cx, hub),
+        }
+    }
+
+    fn subscribe(&mut self, req: &Request<'_>, name: &str, cx: &Context<'_>, hub: &mut Hub) -> Reply {
+        if req.header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case(b"websocket")) {
+            return Reply::Respond(Response::text(501, "WebSocket subscribers are not implemented yet"));
+        }
+        let wants_stream = req
+            .header("accept")
+            .is_some_and(|v| v.windows(17).any(|w| w.eq_ignore_ascii_case(b"text/event-stream")));
+        if !wants_stream {
+            return Reply::Respond(Response::text(
+                406,
+                "subscribe with Accept: text/event-stream (EventSource does); POST publishes",
+            ));
+        }
+        // WHATWG HTML §9.2.4: a reconnecting EventSource sends the last id it
+        // saw as `Last-Event-ID`; `?lastEventId=` lets a new page resume too.
+        let last = req
+            .header("last-event-id")
+            .map(|v| String::from_utf8_lossy(v).trim().to_string())
+            .or_else(|| query(req.query, "lastEventId").map(|v| v.into_owned()));
+        let mut first = Vec::new();
+        // An id that is not one of ours (another server's, or garbage) is
+        // ignored rather than refused: a refusal would make EventSource
+        // stop reconnecting for good (WHATWG HTML §9.2.3).
+        if let Some(after) = last.and_then(|v| v.parse::<u64>().ok()) {
+            let replay = hub.replay(name, after);
+            if let Some(oldest) = replay.reset {
+                hub::encode_reset(oldest, &mut first);
+            }
+            for msg in replay.messages {
+                first.extend_from_slice(&msg.sse);
+            }
+        }
+        let topic: Rc<str> = name.into();
+        hub.subscribe(name, cx.key);
+        self.streams.insert(cx.key, topic);
+        Reply::Stream { first, idle: None }
+    }
+
+    fn publish(
+        &mut self,
+        req: &Request<'_>,
+        name: &str,
+        hub: &mut Hub,
+        settings: &Settings,
+        out: &mut Vec<Action>,
+    ) -> Reply {
+        if let Some(token) = &settings.publish_token {
+            let given = req.header("authorization").and_then(|v| v.strip_prefix(b"Bearer "));
+            if given != Some(token.as_bytes()) {
+                return Reply::Respond(
+                    Response::text(401, "publishing needs Authorization: Bearer <token>")
+                        .header("WWW-Authenticate", "Bearer"),
+                );
+            }
+        }
+        let event = query(req.query, "event");
+        if event.as_deref().is_some_and(|e| e.contains(['\r', '\n'])) {
+            return Reply::Respond(Response::text(400, "an event name cannot contain CR or LF"));
+        }
+        let event = event.filter(|e| !e.is_empty());
+        let binary = req.header("content-type").is_some_and(|v| {
+            v.split(|&b| b == b';')
+                .next()
+                .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"application/octet-stream"))
+        });
+        if !binary && std::str::from_utf8(&req.body).is_err() {
+            return Reply::Respond(Response::text(
+                400,
+                "a text message must be UTF-8 (send Content-Type: application/octet-stream for binary)",
+            ));
+        }
+        self.published += 1;
+        let (msg, subscribers) = hub.publish(name, event.as_deref(), &req.body, binary);
+        let mut delivered = subscribers.len();
+        out.extend(subscribers.iter().map(|&to| Action::Send { to, bytes: msg.sse.clone() }));
+        delivered += self.wake_polls(&msg, hub, out);
+        Reply::Respond(Response::json(202, format!("{{\"id\":{},\"subscribers\":{}}}", msg.id, delivered)))
+    }
+
+    /// Answers every long-poll waiting on the message's topic.
+    fn wake_polls(&mut self, msg: &Message, hub: &Hub, out: &mut Vec<Action>) -> usize {
+        let Some(keys) = self.waiting.remove(&msg.topic) else { return 0 };
+        for &key in &keys {
+            if let Some((topic, since)) = self.polls.remove(&key) {
+                out.push(Action::Respond { to: key, response: poll_answer(hub, &topic, since) });
+            }
+        }
+        keys.len()
+    }
+
+    pub fn poll(&mut self, req: &Request<'_>, name: &str, cx: &Context<'_>, hub: &Hub) -> Reply {
+        if !hub::valid_topic(name) {
+            return bad_topic();
+        }
+        let since = match query(req.query, "since").filter(|v| !v.is_empty()) {
+            None => 0,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) => n,
+                Err(_) => {
+                    return Reply::Respond(Response::text(400, "since must be an event id (an integer)"))
+                }
+            },
+        };
+        let timeout = match query(req.query, "timeout").filter(|v| !v.is_empty()) {
+            None => MAX_POLL,
+            Some(v) => match v.parse::<f64>() {
+                Ok(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s).min(MAX_POLL),
+                _ => return Reply::Respond(Response::text(400, "timeout must be a number of seconds")),
+            },
+        };
+        if hub.last_id(name) > since || timeout.is_zero() {
+            return Reply::Respond(poll_answer(hub, name, since));
+        }
+        let topic: Rc<str> = name.into();
+        self.waiting.entry(topic.clone()).or_default().push(cx.key);
+        self.polls.insert(cx.key, (topic, since));
+        Reply::Park { timeout }
+    }
+
+    /// A parked long-poll's time is up: `200 []` (SPEC §2).
+    pub fn on_timeout(&mut self, cx: &Context<'_>, out: &mut Vec<Action>) {
+        if let Some((topic, _)) = self.polls.remove(&cx.key) {
+            self.unwait(&topic, cx.key);
+            out.push(Action::Respond { to: cx.key, response: Response::json(200, "[]".into()) });
+        }
+    }
+
+    pub fn forget(&mut self, key: ConnKey, hub: &mut Hub) {
+        if let Some(topic) = self.streams.remove(&key) {
+            hub.unsubscribe(&topic, key);
+        }
+        if let Some((topic, _)) = self.polls.remove(&key) {
+            self.unwait(&topic, key);
+        }
+    }
+
+    fn unwait(&mut self, topic: &Rc<str>, key: ConnKey) {
+        if let Some(keys) = self.waiting.get_mut(topic) {
+            keys.retain(|&k| k != key);
+            if keys.is_empty() {
+                self.waiting.remove(topic);
+            }
+        }
+    }
+}
+
+/// `[{"id":SEQ,"event":NAME or null,"data":"…"}]` for the messages after
+/// `since` still in history; binary data is base64, as on SSE.
+fn poll_answer(hub: &Hub, topic: &str, since: u64) -> Response {
+    let mut body = String::from("[");
+    for (i, msg) in hub.replay(topic, since).messages.enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        let _ = write!(body, "{{\"id\":{},\"event\":", msg.id);
+        match &msg.event {
+            Some(e) => json::push_str(&mut body, e),
+            None => body.push_str("null"),
+        }
+        body.push_str(",\"data\":");
+        json::push_str(&mut body, &hub::text_of(msg));
+        body.push('}');
+    }
+    body.push(']');
+    Response::json(200, body).header("Cache-Control", "no-store")
+}

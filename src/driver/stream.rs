@@ -1,0 +1,268 @@
+//! Streams and parked requests in the driver: starting them, carrying out
+//! the app's actions, the end-of-pass flush, heartbeats, and telling the app
+//! when one ends.
+//!
+//! A publish to N subscribers becomes N `Action::Send`s holding the same
+//! `Rc<[u8]>`: each subscriber's queue gets a refcount, not a copy, and is
+//! marked dirty; every dirty connection is flushed once at the end of the
+//! loop pass, so a burst of publishes leaves in one writev per subscriber.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::conn::Phase;
+use super::{Server, Timer};
+use crate::app::{Action, Context, End};
+use crate::http::response::{Body, Response};
+use crate::key::ConnKey;
+use crate::sse;
+
+impl Server {
+    pub(super) fn key(&self, index: usize) -> Option<ConnKey> {
+        self.conns.get(index).map(|c| ConnKey { index: index as u32, gen: c.gen })
+    }
+
+    /// The connection a key names, if it is still that connection.
+    fn index_of(&self, key: ConnKey) -> Option<usize> {
+        let index = key.index as usize;
+        (self.conns.get(index)?.gen == key.gen).then_some(index)
+    }
+
+    /// Answers with the event-stream head and `first`, and switches the
+    /// connection to `Phase::Sse`. Requests pipelined behind it are dropped:
+    /// an event stream is the last thing on its connection.
+    pub(super) fn start_stream(&mut self, index: usize, first: &[u8], idle: Option<Duration>) {
+        let mut head = Response::new(200, sse::CONTENT_TYPE, Body::Empty);
+        head.stream = true;
+        for (name, value) in sse::STREAM_HEADERS {
+            head = head.header(name, value);
+        }
+        self.send(index, &head, 1, true, true);
+        let idle_ms = idle.map_or(0, |d| d.as_millis().clamp(1, u32::MAX as u128) as u32);
+        let deadline = (idle_ms > 0).then(|| self.now + u64::from(idle_ms));
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        conn.phase = Phase::Sse { idle_ms };
+        conn.pending = None;
+        conn.deadline = 0;
+        self.stats.http -= 1;
+        self.stats.sse += 1;
+        if let Some(out) = self.queue(index) {
+            out.push_bytes(first);
+        }
+        if let Some(deadline) = deadline {
+            self.arm(index, deadline);
+        }
+    }
+
+    /// Holds the request open until the app answers it or `timeout` passes.
+    pub(super) fn park(&mut self, index: usize, timeout: Duration, keep_alive: bool, minor: u8) {
+        let deadline = self.after(timeout);
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        conn.phase = Phase::Parked { keep_alive, minor };
+        self.arm(index, deadline);
+    }
+
+    /// Carries out queued actions, including any that carrying them out
+    /// produces (an ended stream's app hook may act again).
+    pub(super) fn perform(&mut self) {
+        loop {
+            let mut batch = std::mem::take(&mut self.actions);
+            if batch.is_empty() {
+                self.actions = batch;
+                return;
+            }
+            for action in batch.drain(..) {
+                match action {
+                    Action::Send { to, bytes } => self.deliver(to, bytes),
+                    Action::End { to } => {
+                        if let Some(index) = self.index_of(to) {
+                            self.end_stream(index, End::Done);
+                        }
+                    }
+                    Action::Respond { to, response } => self.answer_parked(to, &response),
+                    Action::Timer { at, token } => self.wheel.insert(at, Timer::App(token)),
+                }
+            }
+            // Keep the larger allocation for the next round.
+            if self.actions.is_empty() {
+                self.actions = batch;
+            }
+        }
+    }
+
+    /// Queues shared bytes on a stream, enforcing the slow-consumer cap.
+    fn deliver(&mut self, to: ConnKey, bytes: Rc<[u8]>) {
+        let Some(index) = self.index_of(to) else { return };
+        let max_queue = self.config.max_queue;
+        let now = self.now;
+        let conn = &mut self.conns[index];
+        let Phase::Sse { idle_ms } = conn.phase else { return };
+        if conn.ended {
+            return;
+        }
+        let queued = conn.queued_bytes();
+        // SPEC §5: a client that does not read gets a bounded queue; past
+        // it, the stream is closed (the client catches up from history when
+        // it reconnects with Last-Event-ID).
+        if queued + bytes.len() > max_queue {
+            log::info!("conn={to} slow consumer: {queued} bytes queued; closing the stream");
+            self.stats.drops += 1;
+            self.end_stream(index, End::TooSlow);
+            return;
+        }
+        let out = conn.out.get_or_insert_with(|| self.pool.take());
+        out.push_shared(bytes);
+        self.stats.messages_out += 1;
+        if !conn.dirty {
+            conn.dirty = true;
+            self.dirty.push(index);
+        }
+        // "No data sent for the timeout" ends an idle stream; an event is data.
+        if idle_ms > 0 {
+            self.arm(index, now + u64::from(idle_ms));
+        }
+    }
+
+    /// Flushes every connection that got output outside its own event.
+    pub(super) fn flush_dirty(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        for &index in &dirty {
+            if let Some(conn) = self.conns.get_mut(index) {
+                conn.dirty = false;
+                self.settle(index);
+            }
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
+    }
+
+    /// SPEC §4: `: comment` heartbeats every `--heartbeat` on every stream,
+    /// one sweep for all (no timer per connection).
+    pub(super) fn heartbeat(&mut self) {
+        let beat: Rc<[u8]> = {
+            let mut out = Vec::new();
+            sse::comment("heartbeat", &mut out);
+            out.into()
+        };
+        for (index, conn) in self.conns.iter_mut() {
+            if matches!(conn.phase, Phase::Sse { .. }) && !conn.ended {
+                conn.out.get_or_insert_with(|| self.pool.take()).push_shared(beat.clone());
+                if !conn.dirty {
+                    conn.dirty = true;
+                    self.dirty.push(index);
+                }
+            }
+        }
+        let next = self.after(self.config.heartbeat);
+        self.wheel.insert(next, Timer::Heartbeat);
+    }
+
+    /// Ends a stream: the app hears why, what is queued is written, then the
+    /// connection closes.
+    pub(super) fn end_stream(&mut self, index: usize, why: End) {
+        self.notify_end(index, why);
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        if matches!(conn.phase, Phase::Sse { .. }) {
+            conn.phase = super::conn::Phase::Closing;
+            self.stats.sse -= 1;
+            self.stats.http += 1;
+            let deadline = self.after(self.config.keepalive_timeout);
+            self.arm(index, deadline);
+        }
+        if let Some(conn) = self.conns.get_mut(index) {
+            if !conn.dirty {
+                conn.dirty = true;
+                self.dirty.push(index);
+            }
+        }
+    }
+
+    /// Tells the app, once, that a stream or parked request is over.
+    pub(super) fn notify_end(&mut self, index: usize, why: End) {
+        let Some(key) = self.key(index) else { return };
+        let conn = &mut self.conns[index];
+        if conn.ended || !matches!(conn.phase, Phase::Sse { .. } | Phase::Parked { .. }) {
+            return;
+        }
+        conn.ended = true;
+        let cx = Context { key, now: self.now, stats: &self.stats };
+        self.app.on_end(&cx, why, &mut self.actions);
+        self.perform();
+    }
+
+    /// A stream's idle timeout or a parked request's timeout passed.
+    pub(super) fn stream_deadline(&mut self, index: usize) {
+        let Some(key) = self.key(index) else { return };
+        let cx = Context { key, now: self.now, stats: &self.stats };
+        self.app.on_timeout(&cx, &mut self.actions);
+        self.perform();
+        match self.conns.get(index).map(|c| c.phase) {
+            Some(Phase::Sse { .. }) => self.end_stream(index, End::Timeout),
+            // The app should have answered; a parked request must not hang.
+            Some(Phase::Parked { .. }) => {
+                self.answer_parked(key, &Response::text(500, "the request timed out unanswered"));
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends the answer to a parked request, then takes up any requests
+    /// pipelined behind it.
+    fn answer_parked(&mut self, to: ConnKey, response: &Response) {
+        let Some(index) = self.index_of(to) else { return };
+        let Phase::Parked { keep_alive, minor } = self.conns[index].phase else { return };
+        self.notify_end(index, End::Done);
+        let conn = &mut self.conns[index];
+        conn.phase = Phase::Http;
+        conn.ended = false;
+        let was_paused = std::mem::replace(&mut conn.read_paused, false);
+        self.send(index, response, minor, keep_alive && !self.draining, false);
+        // Requests that arrived meanwhile are waiting in `pending`; bytes
+        // that arrived while reading was paused raised no new event.
+        self.http_input(index, &[]);
+        if was_paused {
+            self.read(index);
+        }
+        if let Some(conn) = self.conns.get_mut(index) {
+            if !conn.dirty {
+                conn.dirty = true;
+                self.dirty.push(index);
+            }
+        }
+    }
+
+    /// SPEC §1: on shutdown, "send every SSE client `retry:` with a random
+    /// jitter and close, ... spread the closes over --drain-secs so clients
+    /// do not reconnect all at once". Each stream gets a close time spread
+    /// evenly over the drain window and a `retry:` that lands its reconnect
+    /// at a random moment after the window.
+    pub(super) fn drain_streams(&mut self) {
+        let streams: Vec<usize> =
+            self.conns.iter().filter(|(_, c)| matches!(c.phase, Phase::Sse { .. })).map(|(i, _)| i).collect();
+        let window = self.config.drain.as_millis() as u64;
+        let count = streams.len() as u64;
+        let mut seed = self.now ^ u64::from(std::process::id()).rotate_left(32) | 1;
+        for (i, index) in streams.into_iter().enumerate() {
+            // xorshift64: jitter needs to be spread, not secret.
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let retry = 1000 + seed % (window + 1000);
+            let mut bytes = Vec::with_capacity(16);
+            sse::retry(retry, &mut bytes);
+            if let Some(out) = self.queue(index) {
+                out.push_bytes(&bytes);
+            }
+            let close_at = self.now + window * i as u64 / count.max(1);
+            if let Some(conn) = self.conns.get_mut(index) {
+                conn.deadline = 0;
+                conn.queued = 0;
+                if !conn.dirty {
+                    conn.dirty = true;
+                    self.dirty.push(index);
+                }
+            }
+            self.arm(index, close_at);
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! SPEC §2 (the hub routes), §4 (SSE rules) and §5 (slow consumers) over
+//! real sockets: exact bytes on the wire with a raw client, publishing with
+//! curl. The browser's own EventSource behaviour (reconnect, Last-Event-ID)
+//! is tested with the npm `eventsource` client in tests/browser.
+
+mod common;
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// An event-stream subscription read off a raw socket.
+struct Stream {
+    socket: TcpStream,
+    buf: Vec<u8>,
+    head: String,
+}
+
+impl Stream {
+    fn open(server: &Server, path: &str, extra: &str) -> Stream {
+        let mut socket = server.connect();
+        write_all(
+            &mut socket,
+            format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n{extra}\r\n").as_bytes(),
+        );
+        let mut s = Stream { socket, buf: Vec::new(), head: String::new() };
+        let end = s.until(b"\r\n\r\n", Duration::from_secs(5)).expect("a stream head");
+        s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
+        s
+    }
+
+    /// Reads until `pattern` is in the buffer; its end offset.
+    fn until(&mut self, pattern: &[u8], within: Duration) -> Option<usize> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(i) = self.buf.windows(pattern.len()).position(|w| w == pattern) {
+                return Some(i + pattern.len());
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            self.socket.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
+            let mut chunk = [0u8; 65536];
+            match self.socket.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// The next event block (up to and including its blank line).
+    fn next_block(&mut self, within: Duration) -> Option<String> {
+        let end = self.until(b"\n\n", within)?;
+        Some(String::from_utf8(self.buf.drain(..end).collect()).unwrap())
+    }
+
+    /// The next block that is not a comment.
+    fn next_event(&mut self) -> String {
+        loop {
+            let block = self.next_block(Duration::from_secs(5)).expect("an event");
+            if !block.starts_with(':') {
+                return block;
+            }
+        }
+    }
+}
+
+fn publish(server: &Server, path: &str, body: &str, extra: &[&str]) -> (String, String) {
+    let mut args = vec!["-X", "POST", "--data-binary", body];
+    args.extend_from_slice(extra);
+    let url = server.url(path);
+    args.push(&url);
+    let (head, body) = curl(&args);
+    (head, String::from_utf8(body).unwrap())
+}
+
+fn stat(server: &Server, key: &str) -> u64 {
+    let json = get(server, "/stats").text();
+    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
+    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn stream_head_is_spec_section_4() {
+    let server = Server::start(&[]);
+    let s = Stream::open(&server, "/topics/news", "");
+    assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", s.head);
+    for line in
+        ["Content-Type: text/event-stream; charset=utf-8", "Cache-Control: no-cache", "X-Accel-Buffering: no"]
+    {
+        assert!(s.head.contains(&format!("\r\n{line}\r\n")), "{line} missing: {}", s.head);
+    }
+    assert!(!s.head.contains("Content-Length"), "a stream has no length: {}", s.head);
+}
+
+#[test]
+fn publish_reaches_every_subscriber_with_dense_ids() {
+    let server = Server::start(&[]);
+    let mut a = Stream::open(&server, "/topics/news", "");
+    let mut b = Stream::open(&server, "/topics/news", "");
+    let mut other = Stream::open(&server, "/topics/sport", "");
+    let (head, body) = publish(&server, "/topics/news", "hello", &[]);
+    assert!(head.starts_with("HTTP/1.1 202"), "{head}");
+    assert_eq!(body, r#"{"id":1,"subscribers":2}"#);
+    let (_, body) = publish(&server, "/topics/news?event=price", "line one\nline two", &[]);
+    assert_eq!(body, r#"{"id":2,"subscribers":2}"#);
+    for s in [&mut a, &mut b] {
+        assert_eq!(s.next_event(), "id: 1\ndata: hello\n\n");
+        assert_eq!(s.next_event(), "id: 2\nevent: price\ndata: line one\ndata: line two\n\n");
+    }
+    assert!(other.next_block(Duration::from_millis(300)).is_none(), "another topic got the event");
+    assert_eq!(stat(&server, "messages_out"), 4);
+}
+
+#[test]
+fn publish_to_nobody_is_kept_in_history() {
+    let server = Server::start(&[]);
+    let (head, body) = publish(&server, "/topics/quiet", "kept", &[]);
+    assert!(head.starts_with("HTTP/1.1 202"));
+    assert_eq!(body, r#"{"id":1,"subscribers":0}"#);
+    let mut s = Stream::open(&server, "/topics/quiet", "Last-Event-ID: 0\r\n");
+    assert_eq!(s.next_event(), "id: 1\ndata: kept\n\n");
+}
+
+#[test]
+fn last_event_id_replays_the_missed_events_once_in_order() {
+    let server = Server::start(&[]);
+    for i in 1..=5 {
+        publish(&server, "/topics/t", &format!("m{i}"), &[]);
+    }
+    let mut s = Stream::open(&server, "/topics/t", "Last-Event-ID: 3\r\n");
+    assert_eq!(s.next_event(), "id: 4\ndata: m4\n\n");
+    assert_eq!(s.next_event(), "id: 5\ndata: m5\n\n");
+    publish(&server, "/topics/t", "m6", &[]);
+    assert_eq!(s.next_event(), "id: 6\ndata: m6\n\n", "live events follow the replay, none twice");
+    // The query twin, for a page that starts with a known id.
+    let mut q = Stream::open(&server, "/topics/t?lastEventId=5", "");
+    assert_eq!(q.next_event(), "id: 6\ndata: m6\n\n");
+    // Up to date: nothing replayed.
+    let mut none = Stream::open(&server, "/topics/t", "Last-Event-ID: 6\r\n");
+    assert!(none.next_block(Duration::from_millis(300)).is_none());
+}
+
+#[test]
+fn a_gap_older_than_history_starts_with_reset() {
+    let server = Server::start(&["--history", "3"]);
+    for i in 1..=10 {
+        publish(&server, "/topics/t", &format!("m{i}"), &[]);
+    }
+    let mut s = Stream::open(&server, "/topics/t", "Last-Event-ID: 2\r\n");
+    assert_eq!(s.next_event(), "event: reset\ndata: 8\n\n");
+    for i in 8..=10 {
+        assert_eq!(s.next_event(), format!("id: {i}\ndata: m{i}\n\n"));
+    }
+    // Missing only what history still has: no reset.
+    let mut s = Stream::open(&server, "/topics/t", "Last-Event-ID: 7\r\n");
+    assert_eq!(s.next_event(), "id: 8\ndata: m8\n\n");
+}
+
+#[test]
+fn heartbeats_are_comments_every_heartbeat() {
+    let server = Server::start(&["--heartbeat", "200ms"]);
+    let mut s = Stream::open(&server, "/topics/hb", "");
+    let t = Instant::now();
+    for _ in 0..3 {
+        assert_eq!(s.next_block(Duration::from_secs(2)).as_deref(), Some(": heartbeat\n\n"));
+    }
+    assert!(t.elapsed() >= Duration::from_millis(350), "three beats came too fast: {:?}", t.elapsed());
+}
+
+#[test]
+fn a_client_that_goes_away_is_noticed_at_once() {
+    let server = Server::start(&[]);
+    let s = Stream::open(&server, "/topics/t", "");
+    assert_eq!(stat(&server, "sse"), 1);
+    drop(s);
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(stat(&server, "sse"), 0);
+    assert_eq!(stat(&server, "subscriptions"), 0, "the subscription was not forgotten");
+    let (_, body) = publish(&server, "/topics/t", "x", &[]);
+    assert_eq!(body, r#"{"id":1,"subscribers":0}"#);
+}
+
+#[test]
+fn a_slow_consumer_is_dropped_while_others_get_everything() {
+    let server = Server::start(&["--max-queue", "64KiB"]);
+    let mut fast = Stream::open(&server, "/topics/t", "");
+    // Subscribed, then never reads: the kernel buffers fill, then its queue.
+    let slow = Stream::open(&server, "/topics/t", "");
+    let chunk = "x".repeat(16 * 1024);
+    let reader = thread::spawn(move || {
+        let mut got = 0;
+        while got < 400 {
+            let block = fast.next_block(Duration::from_secs(10)).expect("the fast client got every event");
+            if block.starts_with("id: ") {
+                got += 1;
+                assert!(block.starts_with(&format!("id: {got}\n")), "out of order: {}", &block[..12]);
+            }
+        }
+        got
+    });
+    for _ in 0..400 {
+        let (head, _) = publish(&server, "/topics/t", &chunk, &[]);
+        assert!(head.starts_with("HTTP/1.1 202"));
+    }
+    assert_eq!(reader.join().unwrap(), 400);
+    assert_eq!(stat(&server, "drops"), 1, "the slow consumer was dropped, once");
+    assert_eq!(stat(&server, "sse"), 0);
+    drop(slow);
+}
+
+#[test]
+fn publish_checks_its_input() {
+    let server = Server::start(&[]);
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("/topics/bad%20name", &[], "HTTP/1.1 400"),
+        ("/topics/a%0Db", &[], "HTTP/1.1 400"),
+        ("/topics/x", &["-H", "Content-Type: text/plain"], "HTTP/1.1 202"),
+    ];
+    for (path, extra, want) in cases {
+        let (head, _) = publish(&server, path, "x", extra);
+        assert!(head.starts_with(want), "{path}: {head}");
+    }
+    let long = format!("/topics/{}", "a".repeat(65));
+    assert!(publish(&server, &long, "x", &[]).0.starts_with("HTTP/1.1 400"));
+    let ok = format!("/topics/{}", "a".repeat(64));
+    assert!(publish(&server, &ok, "x", &[]).0.starts_with("HTTP/1.1 202"));
+    // An event name with a line break would forge fields: 400.
+    assert!(publish(&server, "/topics/x?event=a%0Adata:%20forged", "x", &[]).0.starts_with("HTTP/1.1 400"));
+    // Text must be UTF-8; binary may be anything.
+    let r = exchange(&server, b"POST /topics/x HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n\xff\xfe");
+    assert_eq!(r.status, 400);
+    let mut s = Stream::open(&server, "/topics/bin", "");
+    let r = exchange(
+        &server,
+        b"POST /topics/bin HTTP/1.1\r\nHost: t\r\nContent-Type: application/octet-stream\r\nContent-Length: 3\r\n\r\n\xff\x00\x01",
+    );
+    assert_eq!(r.status, 202);
+    assert_eq!(s.next_event(), "id: 1\ndata: /wAB\n\n", "binary travels base64 on SSE");
+    // GET without Accept: text/event-stream says how to subscribe.
+    let r = get(&server, "/topics/x");
+    assert_eq!(r.status, 406);
+    assert!(r.text().contains("text/event-stream"));
+}
+
+#[test]
+fn publish_token_guards_publishing() {
+    let server = Server::start(&["--publish-token", "s3cret"]);
+    let (head, _) = publish(&server, "/topics/t", "x", &[]);
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    assert!(head.contains("WWW-Authenticate: Bearer"), "{head}");
+    let (head, _) = publish(&server, "/topics/t", "x", &["-H", "Authorization: Bearer wrong"]);
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    let (head, body) = publish(&server, "/topics/t", "x", &["-H", "Authorization: Bearer s3cret"]);
+    assert!(head.starts_with("HTTP/1.1 202"), "{head}");
+    assert_eq!(body, r#"{"id":1,"subscribers":0}"#);
+}
+
+#[test]
+fn long_poll_answers_at_once_with_backlog_and_waits_without() {
+    let server = Server::start(&[]);
+    publish(&server, "/topics/p?event=e", "one", &[]);
+    publish(&server, "/topics/p", "two \"quoted\"", &[]);
+    let r = get(&server, "/poll/p?since=0&timeout=5");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.text(),
+        r#"[{"id":1,"event":"e","data":"one"},{"id":2,"event":null,"data":"two \"quoted\""}]"#
+    );
+    // Nothing after 2: it waits until the next publish.
+    let waiter = {
+        let addr = server.url("/poll/p?since=2&timeout=10");
+        thread::spawn(move || {
+            let t = Instant::now();
+            let out =
+                std::process::Command::new("curl").args(["-s", "--max-time", "10", &addr]).output().unwrap();
+            (t.elapsed(), String::from_utf8(out.stdout).unwrap())
+        })
+    };
+    thread::sleep(Duration::from_millis(400));
+    let (_, body) = publish(&server, "/topics/p", "three", &[]);
+    assert_eq!(body, r#"{"id":3,"subscribers":1}"#, "the waiting poll counts as a subscriber");
+    let (waited, body) = waiter.join().unwrap();
+    assert_eq!(body, r#"[{"id":3,"event":null,"data":"three"}]"#);
+    assert!(waited >= Duration::from_millis(350), "answered before the publish: {waited:?}");
+    // Nothing at all: [] after the timeout, and the connection serves on.
+    let mut s = server.connect();
+    let t = Instant::now();
+    write_all(&mut s, b"GET /poll/p?since=3&timeout=0.5 HTTP/1.1\r\nHost: t\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut buf = Vec::new();
+    let r = read_reply(&mut s, &mut buf, false).unwrap();
+    assert_eq!((r.status, r.text().as_str()), (200, "[]"));
+    assert!(t.elapsed() >= Duration::from_millis(450), "{:?}", t.elapsed());
+    let r = read_reply(&mut s, &mut buf, false).unwrap();
+    assert_eq!(r.text(), "Hello, World!", "the request pipelined behind the poll is answered after it");
+    assert_eq!(get(&server, "/poll/p?since=x").status, 400);
+}
+
+#[test]
+fn stats_stream_sends_figures_every_second() {
+    let server = Server::start(&[]);
+    let mut s = Stream::open(&server, "/stats/stream", "");
+    let first = s.next_event();
+    assert!(first.starts_with("event: stats\ndata: {\"uptime_secs\":"), "{first}");
+    let t = Instant::now();
+    let second = s.next_event();
+    assert!(second.contains("\"sse\":1"), "{second}");
+    assert!(t.elapsed() >= Duration::from_millis(700), "{:?}", t.elapsed());
+}
+
+#[test]
+fn metrics_are_prometheus_text() {
+    let server = Server::start(&[]);
+    publish(&server, "/topics/m", "x", &[]);
+    let r = get(&server, "/metrics");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type").as_deref(), Some("text/plain; version=0.0.4; charset=utf-8"));
+    let text = r.text();
+    assert!(text.contains("\npushwire_messages_total{direction=\"in\"} 1\n"), "{text}");
+    assert!(text.contains("# TYPE pushwire_requests_total counter\n"), "{text}");
+    assert!(text.contains("\npushwire_topics 1\n"), "{text}");
+}
+
+#[test]
+fn sigterm_sends_streams_a_retry_and_closes_them() {
+    let mut server = Server::start(&["--drain-secs", "500ms"]);
+    let mut s = Stream::open(&server, "/topics/t", "");
+    server.signal("TERM");
+    let block = s.next_block(Duration::from_secs(3)).expect("a retry before the close");
+    let ms: u64 = block
+        .strip_prefix("retry: ")
+        .and_then(|r| r.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{block}"));
+    assert!((1000..=2500).contains(&ms), "retry {ms} ms: jittered past the drain window");
+    assert!(closed_within(&mut s.socket, Duration::from_secs(3)));
+    assert_eq!(server.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+}
