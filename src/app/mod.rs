@@ -8,10 +8,19 @@
 //! so no registry can leak an entry and no online count can drift.
 //!
 //! Files: `status.rs` (/plaintext, /stats, /stats/stream, /metrics),
-//! `topics.rs` (the hub API of SPEC §2: subscribe, publish, long-poll).
+//! `topics.rs` (the hub API of SPEC §2: subscribe, publish, long-poll), and
+//! one file per demo scenario of SPEC §3, each a [`Scenario`].
 
+mod rng;
 mod status;
 mod topics;
+
+pub use rng::Rng;
+
+mod first_steps;
+mod orderpay;
+mod reconnect;
+mod sse_clients;
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -19,7 +28,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
-use crate::http::route::{Found, Methods, Router};
+use crate::http::route::{Found, Methods, Params, Router};
 use crate::http::{site, HttpError};
 use crate::hub::Hub;
 use crate::key::ConnKey;
@@ -82,11 +91,42 @@ pub struct Context<'a> {
     pub key: ConnKey,
     /// Milliseconds on the loop clock (for timers and uptime).
     pub now: u64,
+    /// Wall-clock milliseconds since the Unix epoch (for texts that show
+    /// the time of day; never for deadlines).
+    pub unix_ms: u64,
     pub stats: &'a Stats,
 }
 
+/// A demo application of SPEC §3: its routes and how it reacts to requests,
+/// stream ends, timeouts and its own timers. Each keeps its registries and
+/// must forget a key in `on_end` (called for every stream or parked request
+/// that ends, whoever owns it: ignore keys you do not know).
+pub trait Scenario {
+    /// `(methods, pattern, route id)`; ids are the scenario's own.
+    fn routes(&self) -> Vec<(Methods, &'static str, u8)>;
+    fn handle(
+        &mut self,
+        route: u8,
+        req: &Request<'_>,
+        params: &Params<'_>,
+        cx: &Context<'_>,
+        out: &mut Vec<Action>,
+    ) -> Reply;
+    /// The idle timeout of a stream (or a parked request) passed; the stream
+    /// ends right after, with `on_end(.., End::Timeout, ..)`.
+    fn on_timeout(&mut self, _cx: &Context<'_>, _out: &mut Vec<Action>) {}
+    fn on_end(&mut self, _cx: &Context<'_>, _why: End, _out: &mut Vec<Action>) {}
+    /// A timer this scenario set with `Action::Timer { token, .. }` fired
+    /// (tokens are the scenario's own; the app keeps them apart).
+    fn on_timer(&mut self, _token: u64, _cx: &Context<'_>, _out: &mut Vec<Action>) {}
+}
+
+/// App timers carry the scenario's index above this many bits.
+const TOKEN_BITS: u32 = 48;
+
 #[derive(Clone, Copy, Debug)]
 enum Route {
+    Scenario(usize, u8),
     Plaintext,
     Stats,
     StatsStream,
@@ -105,6 +145,7 @@ pub struct Settings {
 
 pub struct App {
     router: Router<Route>,
+    scenarios: Vec<Box<dyn Scenario>>,
     settings: Settings,
     hub: Hub,
     status: status::Status,
@@ -120,10 +161,22 @@ impl App {
             .add(Methods::GET, "/stats/stream", Route::StatsStream)
             .add(Methods::GET, "/metrics", Route::Metrics)
             .add(Methods::GET.or(Methods::POST), "/topics/{name}", Route::Topic)
-            .add(Methods::GET, "/poll/{name}", Route::Poll)
-            .add(Methods::GET, "/{*path}", Route::Static);
+            .add(Methods::GET, "/poll/{name}", Route::Poll);
+        let scenarios: Vec<Box<dyn Scenario>> = vec![
+            Box::new(orderpay::OrderPay::default()),
+            Box::new(first_steps::FirstSteps::default()),
+            Box::new(sse_clients::SseClients::default()),
+            Box::new(reconnect::Reconnect::default()),
+        ];
+        for (i, scenario) in scenarios.iter().enumerate() {
+            for (methods, pattern, id) in scenario.routes() {
+                router.add(methods, pattern, Route::Scenario(i, id));
+            }
+        }
+        router.add(Methods::GET, "/{*path}", Route::Static);
         App {
             router,
+            scenarios,
             settings: Settings {
                 publish_token: config.publish_token.clone(),
                 max_body: config.limits.max_body,
@@ -151,6 +204,12 @@ impl App {
             Found::NotFound => return Reply::Respond(Response::text(404, "no such route")),
         };
         match route {
+            Route::Scenario(i, id) => {
+                let first = out.len();
+                let reply = self.scenarios[i].handle(id, req, &params, cx, out);
+                tag_timers(i, &mut out[first..]);
+                reply
+            }
             Route::Plaintext => Reply::Respond(status::plaintext()),
             Route::Stats => Reply::Respond(status::stats(cx, self.figures())),
             Route::Metrics => Reply::Respond(status::metrics(cx, self.figures())),
@@ -177,20 +236,41 @@ impl App {
     /// driver then ends the stream and calls [`App::on_end`].
     pub fn on_timeout(&mut self, cx: &Context<'_>, out: &mut Vec<Action>) {
         self.topics.on_timeout(cx, out);
+        for (i, scenario) in self.scenarios.iter_mut().enumerate() {
+            let first = out.len();
+            scenario.on_timeout(cx, out);
+            tag_timers(i, &mut out[first..]);
+        }
     }
 
     /// A stream or parked request is over; forget everything about `cx.key`.
-    pub fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Vec<Action>) {
+    pub fn on_end(&mut self, cx: &Context<'_>, why: End, out: &mut Vec<Action>) {
         log::debug!("conn={} stream ended: {why:?}", cx.key);
         self.status.forget(cx.key);
         self.topics.forget(cx.key, &mut self.hub);
+        for (i, scenario) in self.scenarios.iter_mut().enumerate() {
+            let first = out.len();
+            scenario.on_end(cx, why, out);
+            tag_timers(i, &mut out[first..]);
+        }
     }
 
     /// A timer set with [`Action::Timer`] fired.
     pub fn on_timer(&mut self, token: u64, cx: &Context<'_>, out: &mut Vec<Action>) {
-        if token == status::TICK {
-            let figures = self.figures();
-            self.status.tick(cx, figures, out);
+        match (token >> TOKEN_BITS) as usize {
+            0 if token == status::TICK => {
+                let figures = self.figures();
+                self.status.tick(cx, figures, out);
+            }
+            0 => {}
+            n => {
+                let i = n - 1;
+                if let Some(scenario) = self.scenarios.get_mut(i) {
+                    let first = out.len();
+                    scenario.on_timer(token & ((1 << TOKEN_BITS) - 1), cx, out);
+                    tag_timers(i, &mut out[first..]);
+                }
+            }
         }
     }
 
@@ -199,6 +279,16 @@ impl App {
             topics: self.hub.topics(),
             subscriptions: self.hub.subscriptions(),
             published: self.topics.published,
+        }
+    }
+}
+
+/// Marks the timers a scenario just asked for with its index, so their
+/// tokens come back to it and to no one else.
+fn tag_timers(scenario: usize, actions: &mut [Action]) {
+    for action in actions {
+        if let Action::Timer { token, .. } = action {
+            *token = (*token & ((1 << TOKEN_BITS) - 1)) | ((scenario as u64 + 1) << TOKEN_BITS);
         }
     }
 }

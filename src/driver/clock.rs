@@ -18,8 +18,8 @@ impl Clock {
         self.start.elapsed().as_millis() as u64
     }
 
-    /// Wall-clock seconds since the Unix epoch (0 if the clock is before it).
-    pub fn unix_secs(&self) -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    /// Wall-clock milliseconds since the Unix epoch (0 if the clock is before it).
+    pub fn unix_ms(&self) -> u64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
     }
 }

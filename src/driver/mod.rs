@@ -90,6 +90,7 @@ pub struct Server {
     expired: Vec<(u64, Timer)>,
     clock: Clock,
     now: u64,
+    unix_ms: u64,
     date: DateCache,
     inbox: Receiver<Command>,
     handle: Handle,
@@ -137,7 +138,8 @@ impl Server {
             dirty: Vec::new(),
             wheel,
             expired: Vec::new(),
-            date: DateCache::new(clock.unix_secs()),
+            date: DateCache::new(clock.unix_ms() / 1000),
+            unix_ms: clock.unix_ms(),
             clock,
             now: 0,
             inbox,
@@ -191,7 +193,8 @@ impl Server {
 
     fn tick(&mut self) {
         self.now = self.clock.now_ms();
-        self.date.update(self.clock.unix_secs());
+        self.unix_ms = self.clock.unix_ms();
+        self.date.update(self.unix_ms / 1000);
     }
 
     fn drain_inbox(&mut self) {
@@ -248,6 +251,7 @@ impl Server {
                     let cx = Context {
                         key: ConnKey { index: u32::MAX, gen: 0 },
                         now: self.now,
+                        unix_ms: self.unix_ms,
                         stats: &self.stats,
                     };
                     self.app.on_timer(token, &cx, &mut self.actions);

@@ -101,7 +101,7 @@ impl Server {
     fn respond(&mut self, index: usize, req: &Request<'_>) {
         self.stats.requests += 1;
         let Some(key) = self.key(index) else { return };
-        let cx = Context { key, now: self.now, stats: &self.stats };
+        let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         let reply = self.app.handle(req, &cx, &mut self.actions);
         let keep_alive = req.keep_alive && !self.draining;
         let head_only = req.method == Method::Head;
@@ -122,7 +122,7 @@ impl Server {
             Reply::Stream { .. } | Reply::Park { .. } => {
                 // HEAD has no body to stream; while draining, SPEC §1: "new
                 // upgrades get 503". The app registered the key: it ends now.
-                let cx = Context { key, now: self.now, stats: &self.stats };
+                let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
                 let why = if self.draining { End::Shutdown } else { End::Done };
                 self.app.on_end(&cx, why, &mut self.actions);
                 let response = if self.draining {

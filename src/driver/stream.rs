@@ -185,7 +185,7 @@ impl Server {
             return;
         }
         conn.ended = true;
-        let cx = Context { key, now: self.now, stats: &self.stats };
+        let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         self.app.on_end(&cx, why, &mut self.actions);
         self.perform();
     }
@@ -193,7 +193,7 @@ impl Server {
     /// A stream's idle timeout or a parked request's timeout passed.
     pub(super) fn stream_deadline(&mut self, index: usize) {
         let Some(key) = self.key(index) else { return };
-        let cx = Context { key, now: self.now, stats: &self.stats };
+        let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         self.app.on_timeout(&cx, &mut self.actions);
         self.perform();
         match self.conns.get(index).map(|c| c.phase) {
