@@ -337,3 +337,36 @@ fn sigterm_sends_streams_a_retry_and_closes_them() {
     assert!(closed_within(&mut s.socket, Duration::from_secs(3)));
     assert_eq!(server.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
 }
+
+#[test]
+fn one_stream_for_several_topics_resumes_all_from_one_id() {
+    let server = Server::start(&[]);
+    publish(&server, "/topics/a", "before", &[]);
+    let mut s = Stream::open(&server, "/topics/a,b", "");
+    let (_, body) = publish(&server, "/topics/b", "b one", &[]);
+    assert_eq!(body, r#"{"id":1,"subscribers":1}"#);
+    publish(&server, "/topics/a?event=named", "a two", &[]);
+    // Positions start at the present (a:1, nothing replayed); each event
+    // carries its topic as the event name unless it has one, and every
+    // position in its id.
+    assert_eq!(s.next_event(), "id: a:1,b:1\nevent: b\ndata: b one\n\n");
+    assert_eq!(s.next_event(), "id: a:2,b:1\nevent: named\ndata: a two\n\n");
+    drop(s);
+    // Missed one of each while away: both replayed, topic by topic.
+    publish(&server, "/topics/a", "a three", &[]);
+    publish(&server, "/topics/b", "b two", &[]);
+    let mut s = Stream::open(&server, "/topics/a,b", "Last-Event-ID: a:2,b:1\r\n");
+    assert_eq!(s.next_event(), "id: a:3,b:1\nevent: a\ndata: a three\n\n");
+    assert_eq!(s.next_event(), "id: a:3,b:2\nevent: b\ndata: b two\n\n");
+    assert!(s.next_block(Duration::from_millis(300)).is_none(), "nothing twice");
+    assert_eq!(stat(&server, "subscriptions"), 2);
+    // Bad lists and publishing to a list are refused.
+    for path in ["/topics/a,a", "/topics/a,", "/topics/a,b%20c"] {
+        let r = exchange(
+            &server,
+            format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").as_bytes(),
+        );
+        assert_eq!(r.status, 400, "{path}");
+    }
+    assert!(publish(&server, "/topics/a,b", "x", &[]).0.starts_with("HTTP/1.1 400"));
+}

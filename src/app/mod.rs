@@ -277,7 +277,7 @@ impl App {
     fn figures(&self) -> HubFigures {
         HubFigures {
             topics: self.hub.topics(),
-            subscriptions: self.hub.subscriptions(),
+            subscriptions: self.hub.subscriptions() + self.topics.multi_subscriptions(),
             published: self.topics.published,
         }
     }

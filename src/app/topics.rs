@@ -11,7 +11,11 @@
 //!   at once if there are any, else when the next arrives, else `[]` after S
 //!   seconds (at most 30).
 //!
-//! Not yet: WebSocket subscribers and multi-topic streams (`/topics/a,b`).
+//! - `GET /topics/{a},{b},…`: one stream for several topics; each event says
+//!   its topic (`event: {topic}` unless named) and carries every position
+//!   (`id: a:5,b:7`), so one `Last-Event-ID` resumes them all (hub/multi.rs).
+//!
+//! Not yet: WebSocket subscribers.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -29,10 +33,20 @@ use crate::key::ConnKey;
 /// SPEC §2: a long-poll waits "up to S seconds (max 30)".
 const MAX_POLL: Duration = Duration::from_secs(30);
 
+/// A stream of several topics, and how far it is in each.
+struct Multi {
+    topics: Vec<Rc<str>>,
+    positions: Vec<u64>,
+}
+
 #[derive(Default)]
 pub struct Topics {
     /// Event streams and the topic each follows.
     streams: HashMap<ConnKey, Rc<str>>,
+    /// Multi-topic streams; their bytes are made per stream.
+    multi: HashMap<ConnKey, Multi>,
+    /// The multi-topic streams of each topic.
+    multi_by_topic: HashMap<Rc<str>, Vec<ConnKey>>,
     /// Parked long-polls: what each waits for.
     polls: HashMap<ConnKey, (Rc<str>, u64)>,
     /// The parked long-polls of each topic.
@@ -55,6 +69,16 @@ impl Topics {
         settings: &Settings,
         out: &mut Vec<Action>,
     ) -> Reply {
+        if name.contains(',') {
+            return match (req.method, hub::parse_topic_list(name)) {
+                (Method::Post, _) => Reply::Respond(Response::text(400, "publish to one topic at a time")),
+                (_, Some(topics)) => self.subscribe_many(req, &topics, cx, hub),
+                (_, None) => Reply::Respond(Response::text(
+                    400,
+                    "a topic list is up to 16 distinct names of 1 to 64 of A-Z a-z 0-9 _ . -, comma-separated",
+                )),
+            };
+        }
         if !hub::valid_topic(name) {
             return bad_topic();
         }
@@ -65,24 +89,10 @@ impl Topics {
     }
 
     fn subscribe(&mut self, req: &Request<'_>, name: &str, cx: &Context<'_>, hub: &mut Hub) -> Reply {
-        if req.header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case(b"websocket")) {
-            return Reply::Respond(Response::text(501, "WebSocket subscribers are not implemented yet"));
+        if let Some(refusal) = refuse_subscription(req) {
+            return refusal;
         }
-        let wants_stream = req
-            .header("accept")
-            .is_some_and(|v| v.windows(17).any(|w| w.eq_ignore_ascii_case(b"text/event-stream")));
-        if !wants_stream {
-            return Reply::Respond(Response::text(
-                406,
-                "subscribe with Accept: text/event-stream (EventSource does); POST publishes",
-            ));
-        }
-        // WHATWG HTML §9.2.4: a reconnecting EventSource sends the last id it
-        // saw as `Last-Event-ID`; `?lastEventId=` lets a new page resume too.
-        let last = req
-            .header("last-event-id")
-            .map(|v| String::from_utf8_lossy(v).trim().to_string())
-            .or_else(|| query(req.query, "lastEventId").map(|v| v.into_owned()));
+        let last = last_event_id(req);
         let mut first = Vec::new();
         // An id that is not one of ours (another server's, or garbage) is
         // ignored rather than refused: a refusal would make EventSource
@@ -100,6 +110,56 @@ impl Topics {
         hub.subscribe(name, cx.key);
         self.streams.insert(cx.key, topic);
         Reply::Stream { first, idle: None }
+    }
+
+    /// The steps of hub/multi.rs: positions from Last-Event-ID (or the
+    /// present), replay topic by topic, then live.
+    fn subscribe_many(&mut self, req: &Request<'_>, names: &[&str], cx: &Context<'_>, hub: &Hub) -> Reply {
+        if let Some(refusal) = refuse_subscription(req) {
+            return refusal;
+        }
+        let mut first = Vec::new();
+        let mut positions = match last_event_id(req).and_then(|v| hub::parse_positions(&v, names)) {
+            Some(positions) => positions,
+            None => names.iter().map(|t| hub.last_id(t)).collect(),
+        };
+        for (i, topic) in names.iter().enumerate() {
+            let replay = hub.replay(topic, positions[i]);
+            if let Some(oldest) = replay.reset {
+                hub::encode_reset_multi(topic, oldest, &mut first);
+            }
+            for msg in replay.messages {
+                positions[i] = msg.id;
+                hub::encode_multi(msg, names, &positions, &mut first);
+            }
+            positions[i] = hub.last_id(topic);
+        }
+        let topics: Vec<Rc<str>> = names.iter().map(|&t| Rc::from(t)).collect();
+        for topic in &topics {
+            self.multi_by_topic.entry(topic.clone()).or_default().push(cx.key);
+        }
+        self.multi.insert(cx.key, Multi { topics, positions });
+        Reply::Stream { first, idle: None }
+    }
+
+    /// Delivers a message to the multi-topic streams that include its topic.
+    fn send_multi(&mut self, msg: &Message, out: &mut Vec<Action>) -> usize {
+        let Some(keys) = self.multi_by_topic.get(&msg.topic) else { return 0 };
+        for &to in keys {
+            let Some(stream) = self.multi.get_mut(&to) else { continue };
+            let Some(i) = stream.topics.iter().position(|t| *t == msg.topic) else { continue };
+            stream.positions[i] = msg.id;
+            let names: Vec<&str> = stream.topics.iter().map(|t| &**t).collect();
+            let mut bytes = Vec::with_capacity(msg.sse.len() + 64);
+            hub::encode_multi(msg, &names, &stream.positions, &mut bytes);
+            out.push(Action::Send { to, bytes: bytes.into() });
+        }
+        keys.len()
+    }
+
+    /// Subscriptions held by multi-topic streams (the hub counts the rest).
+    pub fn multi_subscriptions(&self) -> usize {
+        self.multi.values().map(|m| m.topics.len()).sum()
     }
 
     fn publish(
@@ -139,6 +199,7 @@ impl Topics {
         let (msg, subscribers) = hub.publish(name, event.as_deref(), &req.body, binary);
         let mut delivered = subscribers.len();
         out.extend(subscribers.iter().map(|&to| Action::Send { to, bytes: msg.sse.clone() }));
+        delivered += self.send_multi(&msg, out);
         delivered += self.wake_polls(&msg, hub, out);
         Reply::Respond(Response::json(202, format!("{{\"id\":{},\"subscribers\":{}}}", msg.id, delivered)))
     }
@@ -195,6 +256,16 @@ impl Topics {
         if let Some(topic) = self.streams.remove(&key) {
             hub.unsubscribe(&topic, key);
         }
+        if let Some(stream) = self.multi.remove(&key) {
+            for topic in &stream.topics {
+                if let Some(keys) = self.multi_by_topic.get_mut(topic) {
+                    keys.retain(|&k| k != key);
+                    if keys.is_empty() {
+                        self.multi_by_topic.remove(topic);
+                    }
+                }
+            }
+        }
         if let Some((topic, _)) = self.polls.remove(&key) {
             self.unwait(&topic, key);
         }
@@ -208,6 +279,31 @@ impl Topics {
             }
         }
     }
+}
+
+/// Why a request on a topic cannot become an event stream, if it cannot.
+fn refuse_subscription(req: &Request<'_>) -> Option<Reply> {
+    if req.header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case(b"websocket")) {
+        return Some(Reply::Respond(Response::text(501, "WebSocket subscribers are not implemented yet")));
+    }
+    let wants_stream = req
+        .header("accept")
+        .is_some_and(|v| v.windows(17).any(|w| w.eq_ignore_ascii_case(b"text/event-stream")));
+    (!wants_stream).then(|| {
+        Reply::Respond(Response::text(
+            406,
+            "subscribe with Accept: text/event-stream (EventSource does); POST publishes",
+        ))
+    })
+}
+
+/// WHATWG HTML §9.2.4: a reconnecting EventSource sends the last id it saw
+/// as `Last-Event-ID`; `?lastEventId=` lets a new page resume too.
+fn last_event_id(req: &Request<'_>) -> Option<String> {
+    req.header("last-event-id")
+        .map(|v| String::from_utf8_lossy(v).trim().to_string())
+        .or_else(|| query(req.query, "lastEventId").map(|v| v.into_owned()))
+        .filter(|v| !v.is_empty())
 }
 
 /// `[{"id":SEQ,"event":NAME or null,"data":"…"}]` for the messages after
