@@ -370,3 +370,29 @@ fn one_stream_for_several_topics_resumes_all_from_one_id() {
     }
     assert!(publish(&server, "/topics/a,b", "x", &[]).0.starts_with("HTTP/1.1 400"));
 }
+
+#[test]
+fn writes_do_not_move_stream_or_poll_deadlines() {
+    // Heartbeats every 100 ms are writes; they must not end a topic stream
+    // (no idle timeout) at the keep-alive timeout, which is for HTTP.
+    let server = Server::start(&["--heartbeat", "100ms", "--keepalive-timeout", "300ms"]);
+    let mut s = Stream::open(&server, "/topics/t", "");
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(1200) {
+        assert_eq!(s.next_block(Duration::from_secs(2)).as_deref(), Some(": heartbeat\n\n"), "stream ended");
+    }
+    publish(&server, "/topics/t", "still here", &[]);
+    assert_eq!(s.next_event(), "id: 1\ndata: still here\n\n");
+    // A long-poll behind an answered request keeps its own timeout.
+    let server = Server::start(&["--keepalive-timeout", "10s"]);
+    let mut c = server.connect();
+    let t = Instant::now();
+    write_all(
+        &mut c,
+        b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\nGET /poll/q?timeout=0.3 HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    let mut buf = Vec::new();
+    assert_eq!(read_reply(&mut c, &mut buf, false).unwrap().status, 200);
+    assert_eq!(read_reply(&mut c, &mut buf, false).unwrap().text(), "[]");
+    assert!(t.elapsed() < Duration::from_secs(3), "the poll waited {:?}, not its 0.3 s", t.elapsed());
+}

@@ -89,9 +89,12 @@ impl Server {
                 self.pool.put(out);
             }
         }
-        // A client that keeps reading, however slowly, is not idle: its
-        // no-progress deadline moves on (a request head keeps its own).
-        if wrote && (conn.pending.is_none() || conn.read_paused) && !conn.write_shut {
+        // An HTTP client that keeps reading, however slowly, is not idle: its
+        // no-progress deadline moves on. A request head keeps its own; a
+        // stream's deadline is its idle timeout (events, not bytes, move it)
+        // and a parked request's is its poll timeout.
+        let http = matches!(conn.phase, Phase::Http | Phase::Closing);
+        if wrote && http && (conn.pending.is_none() || conn.read_paused) && !conn.write_shut {
             let deadline = self.after(self.config.keepalive_timeout);
             self.arm(index, deadline);
         }
