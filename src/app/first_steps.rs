@@ -1,25 +1,217 @@
-//! (being written)
+//! SPEC §3.2, first SSE steps (pages: `www/sse-demo1.html`,
+//! `www/sse-demo2.html`): the smallest streams there are.
+//!
+//! - `GET /server/info`: "SSE; sends `data: [aaa, bbb, ccc]`, then stays open
+//!   (no timeout; heartbeats keep it alive)". Nothing is kept per stream.
+//! - `GET /server/data`: "a live price: 1 s after connecting, and every second
+//!   after that, `data: 白菜价格行情:{p}元` with `p` a random price
+//!   0.00–10.00 with two decimals" (a whole number of fen, 0 to 1000 both
+//!   included, so `10.00` can come up). One timer per stream, armed at its
+//!   connect time + 1 s and then + 1 s from the previous deadline (not from
+//!   when it fired), so each stream keeps its own cadence without drift. A
+//!   shared ticker would be one timer for all, but "1 s after connecting"
+//!   would then hold only to within a second.
+//!
+//! Timer tokens are serial numbers, not connection keys (a key is 64 bits, a
+//! token 48): a timer whose serial is no longer registered belongs to a
+//! stream that ended and is dropped (the wheel has no cancellation).
+//!
+//! Does not: share one price between streams (each gets its own draw), or
+//! keep prices for a page that reconnects.
 
-use super::{Action, Context, Reply, Scenario};
-use crate::http::request::Request;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::{Action, Context, End, Reply, Rng, Scenario};
+use crate::http::request::{Method, Request};
 use crate::http::route::{Methods, Params};
+use crate::key::ConnKey;
+use crate::sse;
+
+const INFO: u8 = 0;
+const DATA: u8 = 1;
+
+/// SPEC §3.2: "1 s after connecting, and every second after that".
+const EVERY_MS: u64 = 1000;
+/// Timer tokens are 48 bits (the app keeps the rest to tell scenarios apart).
+const TOKEN_MASK: u64 = (1 << 48) - 1;
+
+/// A `/server/data` stream's ticker.
+struct Ticker {
+    to: ConnKey,
+    /// The deadline of its pending timer (ms, loop clock).
+    at: u64,
+}
 
 #[derive(Default)]
-pub struct FirstSteps {}
+pub struct FirstSteps {
+    /// Seeded from the clock at the first price stream.
+    rng: Option<Rng>,
+    /// The last serial handed out.
+    serial: u64,
+    tickers: HashMap<u64, Ticker>,
+    serials: HashMap<ConnKey, u64>,
+}
 
 impl Scenario for FirstSteps {
     fn routes(&self) -> Vec<(Methods, &'static str, u8)> {
-        Vec::new()
+        vec![(Methods::GET, "/server/info", INFO), (Methods::GET, "/server/data", DATA)]
     }
 
     fn handle(
         &mut self,
-        _route: u8,
-        _req: &Request<'_>,
+        route: u8,
+        req: &Request<'_>,
         _params: &Params<'_>,
-        _cx: &Context<'_>,
-        _out: &mut Vec<Action>,
+        cx: &Context<'_>,
+        out: &mut Vec<Action>,
     ) -> Reply {
-        Reply::Respond(crate::http::Response::text(404, "no such route"))
+        match route {
+            INFO => {
+                let mut first = Vec::with_capacity(24);
+                sse::encode(&sse::Event { id: None, event: None, data: "[aaa, bbb, ccc]" }, &mut first);
+                Reply::Stream { first, idle: None }
+            }
+            _ => {
+                // HEAD gets the head only: no stream, so no ticker.
+                if req.method != Method::Head {
+                    self.start_ticker(cx, out);
+                }
+                Reply::Stream { first: Vec::new(), idle: None }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, token: u64, cx: &Context<'_>, out: &mut Vec<Action>) {
+        // A stream that ended took its ticker with it: the timer is stale.
+        let Some(ticker) = self.tickers.get_mut(&token) else { return };
+        let rng = self.rng.get_or_insert_with(|| Rng::new(cx.unix_ms));
+        out.push(Action::Send { to: ticker.to, bytes: price_event(rng) });
+        ticker.at += EVERY_MS;
+        // After a stall (a suspended machine), skip the missed ticks rather
+        // than send them in a burst.
+        if ticker.at <= cx.now {
+            ticker.at = cx.now + EVERY_MS;
+        }
+        out.push(Action::Timer { at: ticker.at, token });
+    }
+
+    fn on_end(&mut self, cx: &Context<'_>, _why: End, _out: &mut Vec<Action>) {
+        if let Some(serial) = self.serials.remove(&cx.key) {
+            self.tickers.remove(&serial);
+        }
+    }
+}
+
+impl FirstSteps {
+    fn start_ticker(&mut self, cx: &Context<'_>, out: &mut Vec<Action>) {
+        // Seeding from both clocks: two servers started in the same
+        // millisecond still differ once their loops have run a while.
+        self.rng.get_or_insert_with(|| Rng::new(cx.unix_ms ^ cx.now.rotate_left(32)));
+        // 2^48 streams would wrap; skip 0 and any serial still in use.
+        loop {
+            self.serial = (self.serial + 1) & TOKEN_MASK;
+            if self.serial != 0 && !self.tickers.contains_key(&self.serial) {
+                break;
+            }
+        }
+        let at = cx.now + EVERY_MS;
+        self.tickers.insert(self.serial, Ticker { to: cx.key, at });
+        self.serials.insert(cx.key, self.serial);
+        out.push(Action::Timer { at, token: self.serial });
+    }
+}
+
+/// `data: 白菜价格行情:{p}元`, p from 0.00 to 10.00.
+fn price_event(rng: &mut Rng) -> Rc<[u8]> {
+    let fen = rng.below(1001);
+    let data = format!("白菜价格行情:{}.{:02}元", fen / 100, fen % 100);
+    let mut out = Vec::with_capacity(data.len() + 8);
+    sse::encode(&sse::Event { id: None, event: None, data: &data }, &mut out);
+    out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Stats;
+
+    fn cx(stats: &Stats, index: u32, now: u64) -> Context<'_> {
+        Context { key: ConnKey { index, gen: 1 }, now, unix_ms: 1_700_000_000_000, stats }
+    }
+
+    fn req(method: Method) -> Request<'static> {
+        Request {
+            method,
+            method_token: "GET",
+            path: "/server/data",
+            query: "",
+            minor: 1,
+            headers: &[],
+            body: Default::default(),
+            keep_alive: true,
+        }
+    }
+
+    fn timers(out: &[Action]) -> Vec<(u64, u64)> {
+        out.iter()
+            .filter_map(|a| match a {
+                Action::Timer { at, token } => Some((*at, *token)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn info_sends_the_spec_line_and_no_timeout() {
+        let stats = Stats::default();
+        let mut app = FirstSteps::default();
+        let mut out = Vec::new();
+        let reply = app.handle(INFO, &req(Method::Get), &Params::default(), &cx(&stats, 1, 0), &mut out);
+        let Reply::Stream { first, idle } = reply else { panic!() };
+        assert_eq!(first, b"data: [aaa, bbb, ccc]\n\n");
+        assert_eq!(idle, None);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn ticks_one_second_after_connect_then_every_second_until_the_end() {
+        let stats = Stats::default();
+        let mut app = FirstSteps::default();
+        let mut out = Vec::new();
+        app.handle(DATA, &req(Method::Get), &Params::default(), &cx(&stats, 1, 500), &mut out);
+        let [(at, token)] = timers(&out)[..] else { panic!("one timer") };
+        assert_eq!(at, 1500);
+        out.clear();
+        // Fired a little late: the next deadline stays on the 1 s grid.
+        app.on_timer(token, &cx(&stats, u32::MAX, 1507), &mut out);
+        assert_eq!(timers(&out), [(2500, token)]);
+        assert!(matches!(&out[0], Action::Send { to, .. } if to.index == 1));
+        out.clear();
+        app.on_end(&cx(&stats, 1, 2000), End::Gone, &mut out);
+        app.on_timer(token, &cx(&stats, u32::MAX, 2500), &mut out);
+        assert!(out.is_empty(), "a stale timer sends nothing and re-arms nothing");
+        assert!(app.tickers.is_empty() && app.serials.is_empty());
+        // HEAD starts no ticker.
+        app.handle(DATA, &req(Method::Head), &Params::default(), &cx(&stats, 2, 0), &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn prices_have_two_decimals_and_cover_the_range() {
+        let mut rng = Rng::new(7);
+        let (mut low, mut high) = (false, false);
+        for _ in 0..20_000 {
+            let bytes = price_event(&mut rng);
+            let text = std::str::from_utf8(&bytes).unwrap();
+            let p = text.strip_prefix("data: 白菜价格行情:").and_then(|t| t.strip_suffix("元\n\n")).unwrap();
+            let (whole, cents) = p.split_once('.').unwrap();
+            assert_eq!(cents.len(), 2, "{p}");
+            let fen: u32 = whole.parse::<u32>().unwrap() * 100 + cents.parse::<u32>().unwrap();
+            assert!(fen <= 1000, "{p}");
+            low |= fen < 100;
+            high |= fen == 1000;
+        }
+        assert!(low && high, "0.xx and 10.00 both occur");
     }
 }

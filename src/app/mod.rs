@@ -104,6 +104,10 @@ pub struct Context<'a> {
 pub trait Scenario {
     /// `(methods, pattern, route id)`; ids are the scenario's own.
     fn routes(&self) -> Vec<(Methods, &'static str, u8)>;
+    /// Answers a request. HEAD reaches here too (RFC 9110 §9.3.2: a GET
+    /// route answers HEAD); a stream returned for HEAD is never started, so
+    /// a handler with side effects (registering, starting timers) checks
+    /// `req.method` first.
     fn handle(
         &mut self,
         route: u8,
