@@ -502,3 +502,29 @@ fn a_client_that_stops_reading_is_dropped_after_the_timeout() {
     }
     assert_eq!(open(&server), 1, "the client that stopped reading was never dropped");
 }
+
+#[test]
+fn a_client_pipelining_steadily_never_gets_408() {
+    // Every write ends in the middle of a request: the head deadline must
+    // start at each new request, not stay with the first partial one.
+    let server = Server::start(&["--header-timeout", "500ms"]);
+    let mut s = server.connect();
+    let one = b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n";
+    let stream: Vec<u8> = one.iter().copied().cycle().take(one.len() * 400).collect();
+    let mut reader = s.try_clone().unwrap();
+    let counter = thread::spawn(move || {
+        let mut buf = Vec::new();
+        (0..400)
+            .map(|_| read_reply(&mut reader, &mut buf, false).map_or(0, |r| r.status))
+            .collect::<Vec<u16>>()
+    });
+    // 400 requests over about 2 s (four header timeouts), each write ending
+    // 20 bytes into the next request, so no read ever ends on a boundary.
+    s.write_all(&stream[..20]).unwrap();
+    for at in (20..stream.len()).step_by(one.len()) {
+        s.write_all(&stream[at..(at + one.len()).min(stream.len())]).unwrap();
+        thread::sleep(Duration::from_millis(5));
+    }
+    let statuses = counter.join().unwrap();
+    assert!(statuses.iter().all(|&s| s == 200), "{:?}", statuses.iter().find(|&&s| s != 200));
+}

@@ -207,3 +207,25 @@ fn environment_twins_configure_the_server() {
     assert!(log_shows(&server, "--max-conns 1 reached"));
     assert!(!server.log().contains(" INFO "), "PUSHWIRE_LOG_LEVEL=warn was ignored: {}", server.log());
 }
+
+#[test]
+fn draining_closes_a_keep_alive_connection_once_its_answer_is_out() {
+    let root = std::env::temp_dir().join(format!("pushwire-drain-{}", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("big.bin"), vec![7u8; 20 << 20]).unwrap();
+    let mut server = Server::start(&["--drain-secs", "10", "--www", root.to_str().unwrap()]);
+    let mut c = server.connect();
+    // A 20 MB answer still on its way when the signal comes; then nothing
+    // more to answer, so the connection is done once the client has it.
+    write_all(&mut c, b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+    thread::sleep(Duration::from_millis(200));
+    server.signal("TERM");
+    let t = Instant::now();
+    let r = read_reply(&mut c, &mut Vec::new(), false).expect("the answer in flight is finished");
+    assert_eq!(r.body.len(), 20 << 20);
+    assert!(closed_within(&mut c, Duration::from_secs(5)));
+    std::fs::remove_dir_all(&root).unwrap();
+    let status = server.wait_exit(Duration::from_secs(5)).expect("exited");
+    assert_eq!(status.code(), Some(0));
+    assert!(t.elapsed() < Duration::from_secs(5), "waited for the drain deadline: {:?}", t.elapsed());
+}

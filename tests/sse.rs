@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -395,4 +395,111 @@ fn writes_do_not_move_stream_or_poll_deadlines() {
     assert_eq!(read_reply(&mut c, &mut buf, false).unwrap().status, 200);
     assert_eq!(read_reply(&mut c, &mut buf, false).unwrap().text(), "[]");
     assert!(t.elapsed() < Duration::from_secs(3), "the poll waited {:?}, not its 0.3 s", t.elapsed());
+}
+
+#[test]
+fn a_long_chain_of_long_polls_costs_no_stack() {
+    // Each connection parks a poll on c{i} with a publish to c{i+1} pipelined
+    // behind it: one publish to c0 answers the whole chain. Handled
+    // recursively this overflowed the stack at about 2,500 links.
+    let server = Server::start(&[]);
+    let links = 3000;
+    let mut conns: Vec<TcpStream> = (0..links)
+        .map(|i| {
+            let mut c = server.connect();
+            let req = format!(
+                "GET /poll/c{i}?timeout=30 HTTP/1.1\r\nHost: t\r\n\r\n\
+                 POST /topics/c{} HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx",
+                i + 1
+            );
+            write_all(&mut c, req.as_bytes());
+            c
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    publish(&server, "/topics/c0", "go", &[]);
+    for (i, c) in conns.iter_mut().enumerate() {
+        let mut buf = Vec::new();
+        let poll = read_reply(c, &mut buf, false).unwrap_or_else(|| panic!("link {i} unanswered"));
+        assert_eq!(poll.status, 200, "link {i}");
+        assert_eq!(read_reply(c, &mut buf, false).unwrap().status, 202, "link {i}'s publish");
+    }
+}
+
+#[test]
+fn subscribers_made_dirty_while_flushing_are_flushed_too() {
+    let server = Server::start(&[]);
+    let mut s = Stream::open(&server, "/topics/t2", "");
+    // A parked poll with more than 1 MiB of answers and a publish behind it:
+    // the publish runs while the loop is flushing, and must still reach S.
+    let mut x = server.connect();
+    let mut req = b"GET /poll/t1?timeout=0.5 HTTP/1.1\r\nHost: t\r\n\r\n".to_vec();
+    for _ in 0..9000 {
+        req.extend_from_slice(b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+    }
+    req.extend_from_slice(b"POST /topics/t2 HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nm1");
+    let reader = {
+        let mut x2 = x.try_clone().unwrap();
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            for _ in 0..9002 {
+                read_reply(&mut x2, &mut buf, false).expect("every answer");
+            }
+        })
+    };
+    x.write_all(&req).unwrap();
+    reader.join().unwrap();
+    assert_eq!(s.next_event(), "id: 1\ndata: m1\n\n");
+    publish(&server, "/topics/t2", "m2", &[]);
+    assert_eq!(s.next_event(), "id: 2\ndata: m2\n\n");
+}
+
+#[test]
+fn a_replay_is_bounded_like_a_live_queue() {
+    let server = Server::start(&["--max-queue", "4KiB"]);
+    let kib = "k".repeat(1000);
+    for _ in 0..10 {
+        publish(&server, "/topics/r", &kib, &[]);
+    }
+    // Ten events of about 1 KiB each do not fit a 4 KiB queue: the newest
+    // that fit come after a reset naming the first of them.
+    let mut s = Stream::open(&server, "/topics/r", "Last-Event-ID: 0\r\n");
+    assert_eq!(s.next_event(), "event: reset\ndata: 7\n\n");
+    for id in 7..=10 {
+        assert!(s.next_event().starts_with(&format!("id: {id}\n")));
+    }
+}
+
+#[test]
+fn one_large_event_does_not_drop_a_reader_that_keeps_up() {
+    let server = Server::start(&["--max-queue", "4KiB"]);
+    let mut s = Stream::open(&server, "/topics/big", "");
+    // 2,000 newlines become 2,001 `data:` lines: far over the queue cap.
+    let (head, _) = publish(&server, "/topics/big", &"\n".repeat(2000), &[]);
+    assert!(head.starts_with("HTTP/1.1 202"));
+    let event = s.next_event();
+    assert_eq!(event.matches("data: \n").count(), 2001);
+    assert_eq!(stat(&server, "drops"), 0);
+    assert_eq!(stat(&server, "sse"), 1);
+}
+
+#[test]
+fn shutdown_answers_parked_polls() {
+    let mut server = Server::start(&["--drain-secs", "3"]);
+    let mut c = server.connect();
+    write_all(&mut c, b"GET /poll/p?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n");
+    thread::sleep(Duration::from_millis(200));
+    let t = Instant::now();
+    server.signal("TERM");
+    let r = read_reply(&mut c, &mut Vec::new(), false).expect("the parked poll is answered");
+    assert_eq!((r.status, r.text().as_str(), r.header("connection").as_deref()), (200, "[]", Some("close")));
+    assert!(t.elapsed() < Duration::from_secs(2), "answered at the drain deadline, not at once");
+    assert_eq!(server.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+}
+
+#[test]
+fn head_on_a_poll_that_would_wait_is_json() {
+    let server = Server::start(&[]);
+    let r = exchange(&server, b"HEAD /poll/h?timeout=5 HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!((r.status, r.header("content-type").as_deref()), (200, Some("application/json")));
 }

@@ -145,6 +145,8 @@ enum Route {
 pub struct Settings {
     pub publish_token: Option<String>,
     pub max_body: usize,
+    /// SPEC §5 `--max-queue`: also bounds what one replay may send.
+    pub max_queue: usize,
 }
 
 pub struct App {
@@ -184,6 +186,7 @@ impl App {
             settings: Settings {
                 publish_token: config.publish_token.clone(),
                 max_body: config.limits.max_body,
+                max_queue: config.max_queue,
             },
             hub: Hub::new(config.history),
             status: status::Status::default(),

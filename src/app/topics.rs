@@ -72,7 +72,7 @@ impl Topics {
         if name.contains(',') {
             return match (req.method, hub::parse_topic_list(name)) {
                 (Method::Post, _) => Reply::Respond(Response::text(400, "publish to one topic at a time")),
-                (_, Some(topics)) => self.subscribe_many(req, &topics, cx, hub),
+                (_, Some(topics)) => self.subscribe_many(req, &topics, cx, hub, settings.max_queue),
                 (_, None) => Reply::Respond(Response::text(
                     400,
                     "a topic list is up to 16 distinct names of 1 to 64 of A-Z a-z 0-9 _ . -, comma-separated",
@@ -84,11 +84,18 @@ impl Topics {
         }
         match req.method {
             Method::Post => self.publish(req, name, hub, settings, out),
-            _ => self.subscribe(req, name, cx, hub),
+            _ => self.subscribe(req, name, cx, hub, settings.max_queue),
         }
     }
 
-    fn subscribe(&mut self, req: &Request<'_>, name: &str, cx: &Context<'_>, hub: &mut Hub) -> Reply {
+    fn subscribe(
+        &mut self,
+        req: &Request<'_>,
+        name: &str,
+        cx: &Context<'_>,
+        hub: &mut Hub,
+        budget: usize,
+    ) -> Reply {
         if let Some(refusal) = refuse_subscription(req) {
             return refusal;
         }
@@ -98,11 +105,11 @@ impl Topics {
         // ignored rather than refused: a refusal would make EventSource
         // stop reconnecting for good (WHATWG HTML §9.2.3).
         if let Some(after) = last.and_then(|v| v.parse::<u64>().ok()) {
-            let replay = hub.replay(name, after);
-            if let Some(oldest) = replay.reset {
+            let (reset, messages) = bounded(hub.replay(name, after), budget);
+            if let Some(oldest) = reset {
                 hub::encode_reset(oldest, &mut first);
             }
-            for msg in replay.messages {
+            for msg in messages {
                 first.extend_from_slice(&msg.sse);
             }
         }
@@ -114,7 +121,14 @@ impl Topics {
 
     /// The steps of hub/multi.rs: positions from Last-Event-ID (or the
     /// present), replay topic by topic, then live.
-    fn subscribe_many(&mut self, req: &Request<'_>, names: &[&str], cx: &Context<'_>, hub: &Hub) -> Reply {
+    fn subscribe_many(
+        &mut self,
+        req: &Request<'_>,
+        names: &[&str],
+        cx: &Context<'_>,
+        hub: &Hub,
+        budget: usize,
+    ) -> Reply {
         if let Some(refusal) = refuse_subscription(req) {
             return refusal;
         }
@@ -124,11 +138,12 @@ impl Topics {
             None => names.iter().map(|t| hub.last_id(t)).collect(),
         };
         for (i, topic) in names.iter().enumerate() {
-            let replay = hub.replay(topic, positions[i]);
-            if let Some(oldest) = replay.reset {
+            let (reset, messages) =
+                bounded(hub.replay(topic, positions[i]), budget.saturating_sub(first.len()));
+            if let Some(oldest) = reset {
                 hub::encode_reset_multi(topic, oldest, &mut first);
             }
-            for msg in replay.messages {
+            for msg in messages {
                 positions[i] = msg.id;
                 hub::encode_multi(msg, names, &positions, &mut first);
             }
@@ -279,6 +294,25 @@ impl Topics {
             }
         }
     }
+}
+
+/// A replay bounded like a live queue (SPEC §5, `--max-queue`): when the
+/// missed events take more than `budget` bytes, the newest that fit are sent
+/// after an `event: reset` naming the first of them, so the client knows what
+/// it lost. The newest is always sent, as an empty live queue takes any event.
+fn bounded(replay: hub::Replay<'_>, budget: usize) -> (Option<u64>, Vec<&Rc<Message>>) {
+    let mut all: Vec<&Rc<Message>> = replay.messages.collect();
+    let (mut start, mut size) = (all.len(), 0);
+    while start > 0 {
+        let len = all[start - 1].sse.len();
+        if start < all.len() && size + len > budget {
+            break;
+        }
+        size += len;
+        start -= 1;
+    }
+    let reset = if start > 0 { Some(all[start].id) } else { replay.reset };
+    (reset, all.split_off(start))
 }
 
 /// Why a request on a topic cannot become an event stream, if it cannot.

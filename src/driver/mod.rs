@@ -96,6 +96,8 @@ pub struct Server {
     handle: Handle,
     /// Set once a shutdown was asked for.
     draining: bool,
+    /// `perform` is running (it is not re-entrant; see there).
+    performing: bool,
     app: App,
     files: Files,
     stats: Stats,
@@ -145,6 +147,7 @@ impl Server {
             inbox,
             handle,
             draining: false,
+            performing: false,
             app: App::new(&config),
             files,
             stats: Stats::default(),
@@ -232,6 +235,17 @@ impl Server {
         );
         for index in idle {
             self.close(index, "shutdown");
+        }
+        // A parked long-poll is answered now (its timeout answer: `[]`), with
+        // `Connection: close`, rather than cut at the drain deadline.
+        let parked: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| matches!(c.phase, Phase::Parked { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        for index in parked {
+            self.stream_deadline(index);
         }
         self.drain_streams();
         let deadline = self.now + self.config.drain.as_millis() as u64;

@@ -19,19 +19,24 @@ impl Server {
     pub(super) fn http_input(&mut self, index: usize, data: &[u8]) {
         let Some(conn) = self.conns.get_mut(index) else { return };
         let had_pending = conn.pending.is_some();
-        let pending = match conn.pending.take() {
+        let (pending, used) = match conn.pending.take() {
             Some(mut pending) => {
                 pending.buf.extend_from_slice(data);
                 let used = self.requests(index, &pending.buf, &mut pending.progress);
                 pending.buf.drain(..used);
-                (!pending.buf.is_empty()).then_some(pending)
+                ((!pending.buf.is_empty()).then_some(pending), used)
             }
             None => {
                 let mut progress = Progress::default();
                 let used = self.requests(index, data, &mut progress);
-                (used < data.len()).then(|| Box::new(Pending { buf: data[used..].to_vec(), progress }))
+                let rest =
+                    (used < data.len()).then(|| Box::new(Pending { buf: data[used..].to_vec(), progress }));
+                (rest, used)
             }
         };
+        // A request completed here, so what is pending is a new request: its
+        // head deadline starts now.
+        let new_request = !had_pending || used > 0;
         let (keepalive, header) =
             (self.after(self.config.keepalive_timeout), self.after(self.config.header_timeout));
         let Some(conn) = self.conns.get_mut(index) else { return };
@@ -50,7 +55,7 @@ impl Server {
             Some(p) if p.progress.in_body() => Some(keepalive),
             // SPEC §5: the head's deadline runs from its first byte and is
             // never extended by a trickle of more bytes (slowloris).
-            Some(_) if !had_pending && conn.served => Some(header),
+            Some(_) if new_request && conn.served => Some(header),
             Some(_) => None,
             None => Some(keepalive),
         };
@@ -125,10 +130,15 @@ impl Server {
                 let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
                 let why = if self.draining { End::Shutdown } else { End::Done };
                 self.app.on_end(&cx, why, &mut self.actions);
-                let response = if self.draining {
-                    Response::text(503, "the server is shutting down").header("Retry-After", "5")
-                } else {
-                    Response { stream: true, ..Response::new(200, sse::CONTENT_TYPE, Body::Empty) }
+                let response = match reply {
+                    _ if self.draining => {
+                        Response::text(503, "the server is shutting down").header("Retry-After", "5")
+                    }
+                    Reply::Stream { .. } => {
+                        Response { stream: true, ..Response::new(200, sse::CONTENT_TYPE, Body::Empty) }
+                    }
+                    // A long-poll's answer is JSON of unknown length.
+                    _ => Response { stream: true, ..Response::new(200, "application/json", Body::Empty) },
                 };
                 self.send(index, &response, req.minor, false, head_only);
             }

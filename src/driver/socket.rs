@@ -125,6 +125,11 @@ impl Server {
         let drained = conn.queued_bytes() == 0;
         match conn.phase {
             Phase::Http if conn.read_closed && drained => return self.close(index, "client closed"),
+            // Draining: a connection whose answers are all out and that is
+            // not inside a request has nothing left to finish.
+            Phase::Http if self.draining && drained && conn.pending.is_none() => {
+                return self.close(index, "shutdown")
+            }
             // WHATWG HTML §9.2: nothing comes from a stream's client, so
             // end-of-file means it went away: noticed now, not at the next
             // write, so the app's registries and counts stay true.

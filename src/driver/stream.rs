@@ -64,11 +64,21 @@ impl Server {
 
     /// Carries out queued actions, including any that carrying them out
     /// produces (an ended stream's app hook may act again).
+    ///
+    /// Not re-entrant: an action whose handling produces more actions (an
+    /// answered long-poll runs the requests pipelined behind it, which may
+    /// publish and wake another long-poll...) leaves them for this loop, so a
+    /// chain of any length costs no stack.
     pub(super) fn perform(&mut self) {
+        if self.performing {
+            return;
+        }
+        self.performing = true;
         loop {
             let mut batch = std::mem::take(&mut self.actions);
             if batch.is_empty() {
                 self.actions = batch;
+                self.performing = false;
                 return;
             }
             for action in batch.drain(..) {
@@ -103,8 +113,9 @@ impl Server {
         let queued = conn.queued_bytes();
         // SPEC §5: a client that does not read gets a bounded queue; past
         // it, the stream is closed (the client catches up from history when
-        // it reconnects with Last-Event-ID).
-        if queued + bytes.len() > max_queue {
+        // it reconnects with Last-Event-ID). An empty queue takes any event,
+        // however large: one big message must not drop a reader that keeps up.
+        if queued > 0 && queued + bytes.len() > max_queue {
             log::info!("conn={to} slow consumer: {queued} bytes queued; closing the stream");
             self.stats.drops += 1;
             self.end_stream(index, End::TooSlow);
@@ -118,22 +129,27 @@ impl Server {
             self.dirty.push(index);
         }
         // "No data sent for the timeout" ends an idle stream; an event is data.
-        if idle_ms > 0 {
+        // While draining, the stream's deadline is its spread-out close.
+        if idle_ms > 0 && !self.draining {
             self.arm(index, now + u64::from(idle_ms));
         }
     }
 
     /// Flushes every connection that got output outside its own event.
+    /// Settling one can make others dirty (a resumed reader's pipelined
+    /// publish), so this runs until the list stays empty.
     pub(super) fn flush_dirty(&mut self) {
-        let dirty = std::mem::take(&mut self.dirty);
-        for &index in &dirty {
-            if let Some(conn) = self.conns.get_mut(index) {
-                conn.dirty = false;
-                self.settle(index);
+        let mut batch = std::mem::take(&mut self.dirty);
+        while !batch.is_empty() {
+            for index in batch.drain(..) {
+                if let Some(conn) = self.conns.get_mut(index) {
+                    conn.dirty = false;
+                    self.settle(index);
+                }
             }
+            std::mem::swap(&mut batch, &mut self.dirty);
         }
-        self.dirty = dirty;
-        self.dirty.clear();
+        self.dirty = batch;
     }
 
     /// SPEC §4: `: comment` heartbeats every `--heartbeat` on every stream,

@@ -449,6 +449,15 @@ fn trim(v: &[u8]) -> &[u8] {
 /// (chunk extensions are the only unbounded part and we ignore them).
 const MAX_CHUNK_LINE: usize = 4096;
 
+/// The raw bytes of a chunked body, framing included, may be at most twice
+/// the body limit plus 64 KiB. The decoded body is capped by `max_body`, but
+/// the raw bytes are held until the request ends, and ignored chunk
+/// extensions would otherwise let a peer make us hold thousands of times
+/// `max_body` for a small body. Real clients' framing costs a few percent.
+fn max_raw_chunked(max_body: usize) -> usize {
+    max_body.saturating_mul(2).saturating_add(64 * 1024)
+}
+
 /// The chunked decoder of RFC 9112 §7.1, fed the raw body bytes received so
 /// far (always from the start of the body) and remembering where it stopped.
 ///
@@ -480,6 +489,11 @@ impl Dechunk {
     /// Decodes what it can; `Some(raw_len)` once the whole body is in.
     fn feed(&mut self, raw: &[u8], limits: &Limits) -> Result<Option<usize>, HttpError> {
         loop {
+            // What is not consumed yet is at most a line or the data being
+            // read, so capping what was consumed caps what is held.
+            if self.read > max_raw_chunked(limits.max_body) {
+                return Err(HttpError::BodyTooLarge);
+            }
             let rest = &raw[self.read..];
             match self.state {
                 ChunkState::Size => {

@@ -306,3 +306,24 @@ fn statuses_are_those_of_spec_section_5() {
     assert_eq!(HttpError::HeaderTimeout.status(), 408);
     assert_eq!(HttpError::UnknownCoding.status(), 501);
 }
+
+#[test]
+fn chunk_extensions_cannot_inflate_what_is_held() {
+    // A 1-byte chunk with a 4000-byte extension, over and over: the body
+    // stays tiny, the raw bytes would not. max_body 1000 → raw cap 67,536.
+    let mut req = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut chunk = b"1;".to_vec();
+    chunk.resize(4000, b'e');
+    chunk.extend_from_slice(b"\r\nX\r\n");
+    for _ in 0..17 {
+        req.extend_from_slice(&chunk);
+    }
+    assert_eq!(once(&req), Err(HttpError::BodyTooLarge));
+    // Ordinary framing of a body at the limit is fine.
+    let mut req = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..100 {
+        req.extend_from_slice(b"a\r\n0123456789\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    assert!(matches!(once(&req), Ok(Outcome::Done(seen)) if seen.body.len() == 1000));
+}
