@@ -10,7 +10,7 @@ use crate::config::Config;
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Cli {
-    Run { config: Config, log_level: Option<log::LevelFilter> },
+    Run { config: Box<Config>, log_level: Option<log::LevelFilter> },
     Help,
     Version,
 }
@@ -85,6 +85,18 @@ const FLAGS: &[Flag] = &[
         help: "require Authorization: Bearer TOKEN to publish [default: none]",
     },
     Flag {
+        name: "--max-message",
+        env: "PUSHWIRE_MAX_MESSAGE",
+        value: "SIZE",
+        help: "largest WebSocket message; larger ones close with 1009 [default: 16MiB]",
+    },
+    Flag {
+        name: "--allowed-origins",
+        env: "PUSHWIRE_ALLOWED_ORIGINS",
+        value: "LIST",
+        help: "comma-separated Origins allowed to open a WebSocket, others get 403 [default: any]",
+    },
+    Flag {
         name: "--drain-secs",
         env: "PUSHWIRE_DRAIN_SECS",
         value: "DURATION",
@@ -95,7 +107,7 @@ const FLAGS: &[Flag] = &[
 /// The text of `--help`.
 pub fn help() -> String {
     let mut out = String::from(
-        "pushwire: a server-push server (HTTP/1.1 and Server-Sent Events; WebSocket is being built)\n\n\
+        "pushwire: a server-push server (HTTP/1.1, Server-Sent Events and WebSocket)\n\n\
          Usage: pushwire [FLAGS]\n\n\
          Every flag can also be set by the environment variable shown; the flag wins.\n\n\
          Flags:\n",
@@ -192,6 +204,16 @@ where
         }
         config.publish_token = Some(v);
     }
+    if let Some((v, from)) = value("--max-message") {
+        config.max_message = parse_size(&v).map_err(|e| format!("{from}: {e}"))?;
+    }
+    if let Some((v, _)) = value("--allowed-origins") {
+        config.allowed_origins = v
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
+    }
     if let Some((v, from)) = value("--drain-secs") {
         config.drain = parse_duration(&v).map_err(|e| format!("{from}: {e}"))?;
     }
@@ -204,7 +226,7 @@ where
             return Err(format!("{name} must be more than zero"));
         }
     }
-    Ok(Cli::Run { config, log_level })
+    Ok(Cli::Run { config: Box::new(config), log_level })
 }
 
 /// `1048576`, `64KiB`, `64K`, `1MiB`, `1M` (binary units).
@@ -246,7 +268,7 @@ mod tests {
         match parse(args.iter().map(|s| s.to_string()), |k| {
             env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
         })? {
-            Cli::Run { config, .. } => Ok(config),
+            Cli::Run { config, .. } => Ok(*config),
             other => panic!("{other:?}"),
         }
     }

@@ -65,6 +65,10 @@ pub const HISTORY: usize = 1000;
 /// client is a slow consumer and its stream is closed.
 pub const MAX_QUEUE: usize = 1024 * 1024;
 
+/// SPEC §5: "message > --max-message (16 MiB) → close 1009"; also the cap
+/// on what one fragmented message may make us hold.
+pub const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
 /// How long accepting stays paused after EMFILE/ENFILE when no connection
 /// closes to free a descriptor (a file read may have been what used it).
 pub const ACCEPT_RETRY: Duration = Duration::from_secs(1);
@@ -98,6 +102,10 @@ pub struct Config {
     pub max_queue: usize,
     /// When set, publishing needs `Authorization: Bearer TOKEN`.
     pub publish_token: Option<String>,
+    pub max_message: usize,
+    /// SPEC §4: WebSocket handshakes from another Origin get 403. Empty:
+    /// every origin (and none) is allowed.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -114,6 +122,8 @@ impl Default for Config {
             history: HISTORY,
             max_queue: MAX_QUEUE,
             publish_token: None,
+            max_message: MAX_MESSAGE,
+            allowed_origins: Vec::new(),
         }
     }
 }

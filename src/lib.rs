@@ -27,3 +27,4 @@ pub mod key;
 pub mod sse;
 pub mod stats;
 pub mod timer;
+pub mod ws;

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         eprintln!("pushwire: logger: {e}");
     }
 
-    let server = match Server::bind(config) {
+    let server = match Server::bind(*config) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("pushwire: {e}");

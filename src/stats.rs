@@ -11,6 +11,7 @@ pub struct Stats {
     /// as HTTP).
     pub http: u64,
     pub sse: u64,
+    pub ws: u64,
     /// Connections accepted since start.
     pub accepted: u64,
     /// Times accepting paused for `--max-conns` or a lack of descriptors.
@@ -37,7 +38,7 @@ pub struct HubFigures {
 
 impl Stats {
     pub fn connections(&self) -> u64 {
-        self.http + self.sse
+        self.http + self.sse + self.ws
     }
 
     pub fn to_json(&self, uptime_ms: u64, hub: HubFigures) -> String {
@@ -46,7 +47,7 @@ impl Stats {
         let _ = write!(
             out,
             "{{\"uptime_secs\":{}.{:03},\"workers\":1,\
-             \"connections\":{{\"total\":{},\"http\":{},\"sse\":{}}},\
+             \"connections\":{{\"total\":{},\"http\":{},\"sse\":{},\"ws\":{}}},\
              \"accepted\":{},\"accept_pauses\":{},\"requests\":{},\
              \"topics\":{},\"subscriptions\":{},\
              \"messages_in\":{},\"messages_out\":{},\"drops\":{},\
@@ -56,6 +57,7 @@ impl Stats {
             self.connections(),
             self.http,
             self.sse,
+            self.ws,
             self.accepted,
             self.accept_pauses,
             self.requests,
@@ -83,7 +85,7 @@ impl Stats {
             "connections",
             "gauge",
             "Open connections by kind.",
-            &[("{kind=\"http\"}", self.http), ("{kind=\"sse\"}", self.sse)],
+            &[("{kind=\"http\"}", self.http), ("{kind=\"sse\"}", self.sse), ("{kind=\"ws\"}", self.ws)],
         );
         metric("accepted_total", "counter", "Connections accepted.", &[("", self.accepted)]);
         metric(
@@ -127,6 +129,7 @@ mod tests {
         Stats {
             http: 2,
             sse: 3,
+            ws: 0,
             accepted: 5,
             accept_pauses: 1,
             requests: 9,
@@ -141,7 +144,7 @@ mod tests {
     fn json_shape() {
         assert_eq!(
             sample().to_json(12_345, HubFigures { topics: 2, subscriptions: 3, published: 4 }),
-            "{\"uptime_secs\":12.345,\"workers\":1,\"connections\":{\"total\":5,\"http\":2,\"sse\":3},\
+            "{\"uptime_secs\":12.345,\"workers\":1,\"connections\":{\"total\":5,\"http\":2,\"sse\":3,\"ws\":0},\
              \"accepted\":5,\"accept_pauses\":1,\"requests\":9,\"topics\":2,\"subscriptions\":3,\
              \"messages_in\":4,\"messages_out\":12,\"drops\":1,\"bytes_in\":100,\"bytes_out\":200}"
         );

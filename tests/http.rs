@@ -37,7 +37,7 @@ fn stats_counts_connections_requests_and_bytes() {
     // Three plaintext requests of 36 bytes and this one of 32; the answer
     // to this one is not sent yet when the figures are taken.
     for want in [
-        "\"connections\":{\"total\":1,\"http\":1,\"sse\":0}".to_string(),
+        "\"connections\":{\"total\":1,\"http\":1,\"sse\":0,\"ws\":0}".to_string(),
         "\"accepted\":4,".into(),
         "\"requests\":4,".into(),
         "\"workers\":1,".into(),

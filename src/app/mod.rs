@@ -33,6 +33,7 @@ use crate::http::{site, HttpError};
 use crate::hub::Hub;
 use crate::key::ConnKey;
 use crate::stats::{HubFigures, Stats};
+use crate::ws;
 
 /// What the driver should do to answer a request.
 #[derive(Debug)]
@@ -49,6 +50,13 @@ pub enum Reply {
         first: Vec<u8>,
         idle: Option<Duration>,
     },
+    /// Accept a WebSocket (RFC 6455 §4.2.2): the driver sends the `101` with
+    /// this `Sec-WebSocket-Accept` value, then `first` (frames), and from
+    /// then on hands the app each message through [`App::on_message`].
+    Upgrade {
+        accept: String,
+        first: Vec<u8>,
+    },
     /// Hold the request open (long-poll) until an [`Action::Respond`] answers
     /// it, or `timeout` passes and [`App::on_timeout`] does. Later pipelined
     /// requests on the connection wait behind it.
@@ -60,9 +68,11 @@ pub enum Reply {
 /// Work for connections other than (or after) the one being answered.
 #[derive(Debug)]
 pub enum Action {
-    /// Queue these bytes on an event stream (shared: a refcount, not a copy).
+    /// Queue these bytes on an event stream or WebSocket (already framed;
+    /// shared: a refcount, not a copy).
     Send { to: ConnKey, bytes: Rc<[u8]> },
-    /// End an event stream once what is queued has been written.
+    /// End an event stream once what is queued has been written (a
+    /// WebSocket with Close 1000).
     End { to: ConnKey },
     /// Answer a parked request.
     Respond { to: ConnKey, response: Response },
@@ -83,6 +93,13 @@ pub enum End {
     Gone,
     /// The server is shutting down.
     Shutdown,
+}
+
+/// A whole message a WebSocket client sent (RFC 6455 §6.2).
+#[derive(Clone, Copy, Debug)]
+pub enum Message<'a> {
+    Text(&'a str),
+    Binary(&'a [u8]),
 }
 
 /// What a handler may read besides the request.
@@ -120,6 +137,9 @@ pub trait Scenario {
     /// ends right after, with `on_end(.., End::Timeout, ..)`.
     fn on_timeout(&mut self, _cx: &Context<'_>, _out: &mut Vec<Action>) {}
     fn on_end(&mut self, _cx: &Context<'_>, _why: End, _out: &mut Vec<Action>) {}
+    /// A WebSocket client of `cx.key` sent a message (ignore keys you do not
+    /// know).
+    fn on_message(&mut self, _cx: &Context<'_>, _msg: Message<'_>, _out: &mut Vec<Action>) {}
     /// A timer this scenario set with `Action::Timer { token, .. }` fired
     /// (tokens are the scenario's own; the app keeps them apart).
     fn on_timer(&mut self, _token: u64, _cx: &Context<'_>, _out: &mut Vec<Action>) {}
@@ -137,6 +157,7 @@ enum Route {
     Metrics,
     Topic,
     Poll,
+    Echo,
     Static,
 }
 
@@ -144,6 +165,8 @@ enum Route {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub publish_token: Option<String>,
+    /// `--allowed-origins`; empty allows every origin.
+    pub allowed_origins: Vec<String>,
     pub max_body: usize,
     /// SPEC §5 `--max-queue`: also bounds what one replay may send.
     pub max_queue: usize,
@@ -156,6 +179,8 @@ pub struct App {
     hub: Hub,
     status: status::Status,
     topics: topics::Topics,
+    /// `/ws/echo` sockets.
+    echoes: std::collections::HashSet<ConnKey>,
 }
 
 impl App {
@@ -167,7 +192,8 @@ impl App {
             .add(Methods::GET, "/stats/stream", Route::StatsStream)
             .add(Methods::GET, "/metrics", Route::Metrics)
             .add(Methods::GET.or(Methods::POST), "/topics/{name}", Route::Topic)
-            .add(Methods::GET, "/poll/{name}", Route::Poll);
+            .add(Methods::GET, "/poll/{name}", Route::Poll)
+            .add(Methods::GET, "/ws/echo", Route::Echo);
         let scenarios: Vec<Box<dyn Scenario>> = vec![
             Box::new(orderpay::OrderPay::default()),
             Box::new(first_steps::FirstSteps::default()),
@@ -185,12 +211,14 @@ impl App {
             scenarios,
             settings: Settings {
                 publish_token: config.publish_token.clone(),
+                allowed_origins: config.allowed_origins.clone(),
                 max_body: config.limits.max_body,
                 max_queue: config.max_queue,
             },
             hub: Hub::new(config.history),
             status: status::Status::default(),
             topics: topics::Topics::default(),
+            echoes: Default::default(),
         }
     }
 
@@ -225,6 +253,15 @@ impl App {
                 let name = params.get("name").unwrap_or_default();
                 self.topics.topic(req, &name, cx, &mut self.hub, &self.settings, out)
             }
+            Route::Echo => match self.settings.accept_websocket(req) {
+                Ok(accept) => {
+                    if req.method != Method::Head {
+                        self.echoes.insert(cx.key);
+                    }
+                    Reply::Upgrade { accept, first: Vec::new() }
+                }
+                Err(refusal) => refusal,
+            },
             Route::Poll => {
                 let name = params.get("name").unwrap_or_default();
                 self.topics.poll(req, &name, cx, &self.hub)
@@ -254,10 +291,32 @@ impl App {
     pub fn on_end(&mut self, cx: &Context<'_>, why: End, out: &mut Vec<Action>) {
         log::debug!("conn={} stream ended: {why:?}", cx.key);
         self.status.forget(cx.key);
+        self.echoes.remove(&cx.key);
         self.topics.forget(cx.key, &mut self.hub);
         for (i, scenario) in self.scenarios.iter_mut().enumerate() {
             let first = out.len();
             scenario.on_end(cx, why, out);
+            tag_timers(i, &mut out[first..]);
+        }
+    }
+
+    /// A WebSocket client sent a whole message.
+    pub fn on_message(&mut self, cx: &Context<'_>, msg: Message<'_>, out: &mut Vec<Action>) {
+        if self.echoes.contains(&cx.key) {
+            // `/ws/echo`: "every text/binary message comes back unchanged".
+            let (opcode, payload) = match msg {
+                Message::Text(t) => (ws::OpCode::Text, t.as_bytes()),
+                Message::Binary(b) => (ws::OpCode::Binary, b),
+            };
+            let mut frame = Vec::with_capacity(payload.len() + ws::frame::MAX_HEADER);
+            ws::encode(opcode, payload, &mut frame);
+            out.push(Action::Send { to: cx.key, bytes: frame.into() });
+            return;
+        }
+        self.topics.on_message(cx, msg, &mut self.hub, &self.settings, out);
+        for (i, scenario) in self.scenarios.iter_mut().enumerate() {
+            let first = out.len();
+            scenario.on_message(cx, msg, out);
             tag_timers(i, &mut out[first..]);
         }
     }
@@ -284,7 +343,9 @@ impl App {
     fn figures(&self) -> HubFigures {
         HubFigures {
             topics: self.hub.topics(),
-            subscriptions: self.hub.subscriptions() + self.topics.multi_subscriptions(),
+            subscriptions: self.hub.subscriptions()
+                + self.topics.multi_subscriptions()
+                + self.topics.socket_subscriptions(),
             published: self.topics.published,
         }
     }
@@ -297,5 +358,18 @@ fn tag_timers(scenario: usize, actions: &mut [Action]) {
         if let Action::Timer { token, .. } = action {
             *token = (*token & ((1 << TOKEN_BITS) - 1)) | ((scenario as u64 + 1) << TOKEN_BITS);
         }
+    }
+}
+
+impl Settings {
+    /// RFC 6455 §4.2.1 checks and SPEC §4's Origin rule, for a route that
+    /// speaks WebSocket: the `Sec-WebSocket-Accept` value, or the refusal
+    /// (`400`, `426` with `Sec-WebSocket-Version: 13`, `403`) as a reply.
+    pub fn accept_websocket(&self, req: &Request<'_>) -> Result<String, Reply> {
+        ws::handshake::check(req, |origin| {
+            self.allowed_origins.is_empty()
+                || self.allowed_origins.iter().any(|o| o.as_bytes().eq_ignore_ascii_case(origin))
+        })
+        .map_err(|refusal| Reply::Respond(refusal.response()))
     }
 }

@@ -15,7 +15,12 @@
 //!   its topic (`event: {topic}` unless named) and carries every position
 //!   (`id: a:5,b:7`), so one `Last-Event-ID` resumes them all (hub/multi.rs).
 //!
-//! Not yet: WebSocket subscribers.
+//! - `GET /topics/{name}` with `Upgrade: websocket`: a WebSocket subscriber;
+//!   each message is one text frame (binary if published as binary), framed
+//!   once and shared; what the client sends is published to the topic unless
+//!   `--publish-token` is set. On `/topics/{a},{b}` each frame is JSON
+//!   `{"topic":…,"id":…,"data":…}` (binary data base64), and what the client
+//!   sends is ignored: it names no single topic.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -29,6 +34,7 @@ use crate::http::route::query;
 use crate::hub::{self, Hub, Message};
 use crate::json;
 use crate::key::ConnKey;
+use crate::ws;
 
 /// SPEC §2: a long-poll waits "up to S seconds (max 30)".
 const MAX_POLL: Duration = Duration::from_secs(30);
@@ -51,6 +57,12 @@ pub struct Topics {
     polls: HashMap<ConnKey, (Rc<str>, u64)>,
     /// The parked long-polls of each topic.
     waiting: HashMap<Rc<str>, Vec<ConnKey>>,
+    /// WebSocket subscribers: the topic (or topics) each follows, and the
+    /// sockets of each topic, single- and multi-topic apart (they get
+    /// different bytes).
+    sockets: HashMap<ConnKey, Vec<Rc<str>>>,
+    sockets_by_topic: HashMap<Rc<str>, Vec<ConnKey>>,
+    multi_sockets_by_topic: HashMap<Rc<str>, Vec<ConnKey>>,
     /// Messages published since start.
     pub published: u64,
 }
@@ -72,6 +84,7 @@ impl Topics {
         if name.contains(',') {
             return match (req.method, hub::parse_topic_list(name)) {
                 (Method::Post, _) => Reply::Respond(Response::text(400, "publish to one topic at a time")),
+                (_, Some(topics)) if ws::is_upgrade(req) => self.socket(req, &topics, cx, settings),
                 (_, Some(topics)) => self.subscribe_many(req, &topics, cx, hub, settings.max_queue),
                 (_, None) => Reply::Respond(Response::text(
                     400,
@@ -84,8 +97,52 @@ impl Topics {
         }
         match req.method {
             Method::Post => self.publish(req, name, hub, settings, out),
+            _ if ws::is_upgrade(req) => self.socket(req, &[name], cx, settings),
             _ => self.subscribe(req, name, cx, hub, settings.max_queue),
         }
+    }
+
+    /// A WebSocket subscriber of one or several topics (no replay: a
+    /// WebSocket has no Last-Event-ID; SSE is the way to resume).
+    fn socket(&mut self, req: &Request<'_>, names: &[&str], cx: &Context<'_>, settings: &Settings) -> Reply {
+        let accept = match settings.accept_websocket(req) {
+            Ok(accept) => accept,
+            Err(refusal) => return refusal,
+        };
+        if req.method == Method::Head {
+            return Reply::Upgrade { accept, first: Vec::new() };
+        }
+        let topics: Vec<Rc<str>> = names.iter().map(|&t| Rc::from(t)).collect();
+        let by_topic =
+            if topics.len() > 1 { &mut self.multi_sockets_by_topic } else { &mut self.sockets_by_topic };
+        for topic in &topics {
+            by_topic.entry(topic.clone()).or_default().push(cx.key);
+        }
+        self.sockets.insert(cx.key, topics);
+        Reply::Upgrade { accept, first: Vec::new() }
+    }
+
+    /// A message from a WebSocket subscriber: SPEC §2, "Messages the client
+    /// sends are published to the topic unless a publish token is
+    /// configured" (a socket cannot present one).
+    pub fn on_message(
+        &mut self,
+        cx: &Context<'_>,
+        msg: super::Message<'_>,
+        hub: &mut Hub,
+        settings: &Settings,
+        out: &mut Vec<Action>,
+    ) {
+        let Some(topics) = self.sockets.get(&cx.key) else { return };
+        if topics.len() != 1 || settings.publish_token.is_some() {
+            return;
+        }
+        let topic = topics[0].clone();
+        let (data, binary) = match msg {
+            super::Message::Text(t) => (t.as_bytes(), false),
+            super::Message::Binary(b) => (b, true),
+        };
+        self.deliver(&topic, None, data, binary, hub, out);
     }
 
     fn subscribe(
@@ -210,13 +267,57 @@ impl Topics {
                 "a text message must be UTF-8 (send Content-Type: application/octet-stream for binary)",
             ));
         }
+        let (id, delivered) = self.deliver(name, event.as_deref(), &req.body, binary, hub, out);
+        Reply::Respond(Response::json(202, format!("{{\"id\":{id},\"subscribers\":{delivered}}}")))
+    }
+
+    /// Publishes and hands the message to every kind of subscriber, each
+    /// kind's bytes made once: `(id, subscribers reached)`.
+    fn deliver(
+        &mut self,
+        name: &str,
+        event: Option<&str>,
+        data: &[u8],
+        binary: bool,
+        hub: &mut Hub,
+        out: &mut Vec<Action>,
+    ) -> (u64, usize) {
         self.published += 1;
-        let (msg, subscribers) = hub.publish(name, event.as_deref(), &req.body, binary);
+        let (msg, subscribers) = hub.publish(name, event, data, binary);
         let mut delivered = subscribers.len();
         out.extend(subscribers.iter().map(|&to| Action::Send { to, bytes: msg.sse.clone() }));
         delivered += self.send_multi(&msg, out);
+        delivered += self.send_sockets(&msg, out);
         delivered += self.wake_polls(&msg, hub, out);
-        Reply::Respond(Response::json(202, format!("{{\"id\":{},\"subscribers\":{}}}", msg.id, delivered)))
+        (msg.id, delivered)
+    }
+
+    /// WebSocket subscribers: one frame for single-topic sockets and one
+    /// JSON frame for multi-topic ones, each made once and shared.
+    fn send_sockets(&mut self, msg: &Message, out: &mut Vec<Action>) -> usize {
+        let mut reached = 0;
+        if let Some(keys) = self.sockets_by_topic.get(&msg.topic) {
+            let opcode = if msg.binary { ws::OpCode::Binary } else { ws::OpCode::Text };
+            let mut frame = Vec::with_capacity(msg.data.len() + ws::frame::MAX_HEADER);
+            ws::encode(opcode, &msg.data, &mut frame);
+            let frame: Rc<[u8]> = frame.into();
+            out.extend(keys.iter().map(|&to| Action::Send { to, bytes: frame.clone() }));
+            reached += keys.len();
+        }
+        if let Some(keys) = self.multi_sockets_by_topic.get(&msg.topic) {
+            let mut json = String::with_capacity(msg.data.len() + 64);
+            json.push_str("{\"topic\":");
+            json::push_str(&mut json, &msg.topic);
+            let _ = write!(json, ",\"id\":{},\"data\":", msg.id);
+            json::push_str(&mut json, &hub::text_of(msg));
+            json.push('}');
+            let mut frame = Vec::with_capacity(json.len() + ws::frame::MAX_HEADER);
+            ws::encode(ws::OpCode::Text, json.as_bytes(), &mut frame);
+            let frame: Rc<[u8]> = frame.into();
+            out.extend(keys.iter().map(|&to| Action::Send { to, bytes: frame.clone() }));
+            reached += keys.len();
+        }
+        reached
     }
 
     /// Answers every long-poll waiting on the message's topic.
@@ -284,6 +385,23 @@ impl Topics {
         if let Some((topic, _)) = self.polls.remove(&key) {
             self.unwait(&topic, key);
         }
+        if let Some(topics) = self.sockets.remove(&key) {
+            let by_topic =
+                if topics.len() > 1 { &mut self.multi_sockets_by_topic } else { &mut self.sockets_by_topic };
+            for topic in &topics {
+                if let Some(keys) = by_topic.get_mut(topic) {
+                    keys.retain(|&k| k != key);
+                    if keys.is_empty() {
+                        by_topic.remove(topic);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Subscriptions held by WebSocket subscribers.
+    pub fn socket_subscriptions(&self) -> usize {
+        self.sockets.values().map(Vec::len).sum()
     }
 
     fn unwait(&mut self, topic: &Rc<str>, key: ConnKey) {
@@ -317,16 +435,13 @@ fn bounded(replay: hub::Replay<'_>, budget: usize) -> (Option<u64>, Vec<&Rc<Mess
 
 /// Why a request on a topic cannot become an event stream, if it cannot.
 fn refuse_subscription(req: &Request<'_>) -> Option<Reply> {
-    if req.header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case(b"websocket")) {
-        return Some(Reply::Respond(Response::text(501, "WebSocket subscribers are not implemented yet")));
-    }
     let wants_stream = req
         .header("accept")
         .is_some_and(|v| v.windows(17).any(|w| w.eq_ignore_ascii_case(b"text/event-stream")));
     (!wants_stream).then(|| {
         Reply::Respond(Response::text(
             406,
-            "subscribe with Accept: text/event-stream (EventSource does); POST publishes",
+            "subscribe with Accept: text/event-stream (EventSource does) or Upgrade: websocket; POST publishes",
         ))
     })
 }

@@ -7,6 +7,7 @@ use mio::Interest;
 
 use super::buffer::OutQueue;
 use crate::http::Progress;
+use crate::ws::Receiver;
 
 /// What a connection is doing, in the words of the protocol.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -20,6 +21,10 @@ pub enum Phase {
     /// reads. `idle_ms`: end the stream after this long without an event
     /// (0 = never).
     Sse { idle_ms: u32 },
+    /// A WebSocket (RFC 6455) after the 101; `awaiting_pong`: the last
+    /// heartbeat ping is unanswered. Once our Close frame is queued the
+    /// connection is `Closing`: nothing is sent after a Close (§5.5.1).
+    Ws { awaiting_pong: bool },
     /// The last response is queued: write it, then half-close and read
     /// (discarding) until the client closes or the linger deadline passes
     /// (RFC 9112 §9.6: close "in stages" so the answer is not lost to a reset).
@@ -32,6 +37,9 @@ pub enum Phase {
 pub struct Pending {
     pub buf: Vec<u8>,
     pub progress: Progress,
+    /// A WebSocket's receiving state while a frame or a fragmented message
+    /// is incomplete (RFC 6455 §5.4).
+    pub ws: Option<Receiver>,
 }
 
 pub struct Conn {

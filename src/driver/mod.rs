@@ -23,6 +23,7 @@ mod inbox;
 mod serve;
 mod socket;
 mod stream;
+mod websocket;
 
 use std::io;
 use std::net::SocketAddr;

@@ -29,8 +29,8 @@ impl Server {
             None => {
                 let mut progress = Progress::default();
                 let used = self.requests(index, data, &mut progress);
-                let rest =
-                    (used < data.len()).then(|| Box::new(Pending { buf: data[used..].to_vec(), progress }));
+                let rest = (used < data.len())
+                    .then(|| Box::new(Pending { buf: data[used..].to_vec(), progress, ws: None }));
                 (rest, used)
             }
         };
@@ -44,6 +44,14 @@ impl Server {
             Phase::Http => {}
             // Requests pipelined behind a parked one wait for its answer.
             Phase::Parked { .. } => return conn.pending = pending,
+            // RFC 6455 §4.2.2: what follows the upgrade request is frames.
+            Phase::Ws { .. } => {
+                if let Some(pending) = pending {
+                    let mut tail = pending.buf;
+                    self.ws_input(index, &mut tail);
+                }
+                return;
+            }
             // Nothing after a stream or a last answer is read.
             Phase::Sse { .. } | Phase::Closing => return,
         }
@@ -124,7 +132,10 @@ impl Server {
             Reply::Park { timeout } if !head_only && !self.draining => {
                 self.park(index, timeout, keep_alive, req.minor)
             }
-            Reply::Stream { .. } | Reply::Park { .. } => {
+            Reply::Upgrade { accept, first } if !self.draining => {
+                self.start_websocket(index, &accept, &first)
+            }
+            Reply::Stream { .. } | Reply::Park { .. } | Reply::Upgrade { .. } => {
                 // HEAD has no body to stream; while draining, SPEC §1: "new
                 // upgrades get 503". The app registered the key: it ends now.
                 let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };

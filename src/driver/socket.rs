@@ -40,6 +40,7 @@ impl Server {
                     self.stats.bytes_in += n as u64;
                     match conn.phase {
                         Phase::Http => self.http_input(index, &buf[..n]),
+                        Phase::Ws { .. } => self.ws_input(index, &mut buf[..n]),
                         // Requests pipelined behind a parked one wait, within
                         // the head cap; past it, reading stops until the
                         // parked one is answered.
@@ -133,7 +134,7 @@ impl Server {
             // WHATWG HTML §9.2: nothing comes from a stream's client, so
             // end-of-file means it went away: noticed now, not at the next
             // write, so the app's registries and counts stay true.
-            Phase::Sse { .. } | Phase::Parked { .. } if conn.read_closed => {
+            Phase::Sse { .. } | Phase::Parked { .. } | Phase::Ws { .. } if conn.read_closed => {
                 return self.close(index, "client went away")
             }
             Phase::Closing if drained && !conn.write_shut => {
@@ -189,7 +190,8 @@ impl Server {
                 self.settle(index);
             }
             Phase::Http => self.close(index, "idle"),
-            Phase::Sse { .. } if self.draining => self.end_stream(index, End::Shutdown),
+            Phase::Sse { .. } | Phase::Ws { .. } if self.draining => self.end_stream(index, End::Shutdown),
+            Phase::Ws { .. } => {}
             Phase::Sse { .. } | Phase::Parked { .. } => self.stream_deadline(index),
             Phase::Closing => self.close(index, "linger over"),
         }
@@ -216,6 +218,7 @@ impl Server {
         }
         match conn.phase {
             Phase::Sse { .. } => self.stats.sse -= 1,
+            Phase::Ws { .. } => self.stats.ws -= 1,
             _ => self.stats.http -= 1,
         }
         log::debug!("conn={index}/{} closed: {why}", conn.gen);

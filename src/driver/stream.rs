@@ -106,7 +106,11 @@ impl Server {
         let max_queue = self.config.max_queue;
         let now = self.now;
         let conn = &mut self.conns[index];
-        let Phase::Sse { idle_ms } = conn.phase else { return };
+        let idle_ms = match conn.phase {
+            Phase::Sse { idle_ms } => idle_ms,
+            Phase::Ws { .. } => 0,
+            _ => return,
+        };
         if conn.ended {
             return;
         }
@@ -160,14 +164,38 @@ impl Server {
             sse::comment("heartbeat", &mut out);
             out.into()
         };
+        // RFC 6455 §5.5.2: "A Ping frame MAY be sent after the connection is
+        // established"; a socket that has not answered the last one by now
+        // is gone (SPEC §4: "idle pings and a pong timeout").
+        let ping: Rc<[u8]> = {
+            let mut out = Vec::new();
+            crate::ws::encode(crate::ws::OpCode::Ping, &[], &mut out);
+            out.into()
+        };
+        let mut silent = Vec::new();
         for (index, conn) in self.conns.iter_mut() {
-            if matches!(conn.phase, Phase::Sse { .. }) && !conn.ended {
-                conn.out.get_or_insert_with(|| self.pool.take()).push_shared(beat.clone());
-                if !conn.dirty {
-                    conn.dirty = true;
-                    self.dirty.push(index);
+            let bytes = match &mut conn.phase {
+                Phase::Sse { .. } if !conn.ended => &beat,
+                Phase::Ws { awaiting_pong: true } => {
+                    silent.push(index);
+                    continue;
                 }
+                Phase::Ws { awaiting_pong } => {
+                    *awaiting_pong = true;
+                    &ping
+                }
+                _ => continue,
+            };
+            conn.out.get_or_insert_with(|| self.pool.take()).push_shared(bytes.clone());
+            if !conn.dirty {
+                conn.dirty = true;
+                self.dirty.push(index);
             }
+        }
+        for index in silent {
+            log::debug!("conn={index} websocket: no pong since the last ping; closing");
+            self.ws_close(index, None, End::Gone);
+            self.close(index, "no pong");
         }
         let next = self.after(self.config.heartbeat);
         self.wheel.insert(next, Timer::Heartbeat);
@@ -176,6 +204,9 @@ impl Server {
     /// Ends a stream: the app hears why, what is queued is written, then the
     /// connection closes.
     pub(super) fn end_stream(&mut self, index: usize, why: End) {
+        if matches!(self.conns.get(index).map(|c| c.phase), Some(Phase::Ws { .. })) {
+            return self.ws_close(index, Self::ws_close_code(why), why);
+        }
         self.notify_end(index, why);
         let Some(conn) = self.conns.get_mut(index) else { return };
         if matches!(conn.phase, Phase::Sse { .. }) {
@@ -197,7 +228,7 @@ impl Server {
     pub(super) fn notify_end(&mut self, index: usize, why: End) {
         let Some(key) = self.key(index) else { return };
         let conn = &mut self.conns[index];
-        if conn.ended || !matches!(conn.phase, Phase::Sse { .. } | Phase::Parked { .. }) {
+        if conn.ended || !matches!(conn.phase, Phase::Sse { .. } | Phase::Parked { .. } | Phase::Ws { .. }) {
             return;
         }
         conn.ended = true;
@@ -253,8 +284,12 @@ impl Server {
     /// evenly over the drain window and a `retry:` that lands its reconnect
     /// at a random moment after the window.
     pub(super) fn drain_streams(&mut self) {
-        let streams: Vec<usize> =
-            self.conns.iter().filter(|(_, c)| matches!(c.phase, Phase::Sse { .. })).map(|(i, _)| i).collect();
+        let streams: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| matches!(c.phase, Phase::Sse { .. } | Phase::Ws { .. }))
+            .map(|(i, _)| i)
+            .collect();
         let window = self.config.drain.as_millis() as u64;
         let count = streams.len() as u64;
         let mut seed = self.now ^ u64::from(std::process::id()).rotate_left(32) | 1;
@@ -264,10 +299,14 @@ impl Server {
             seed ^= seed >> 7;
             seed ^= seed << 17;
             let retry = 1000 + seed % (window + 1000);
-            let mut bytes = Vec::with_capacity(16);
-            sse::retry(retry, &mut bytes);
-            if let Some(out) = self.queue(index) {
-                out.push_bytes(&bytes);
+            // SSE gets its reconnection delay now; a WebSocket gets its
+            // Close 1001 when its turn comes (on_deadline → end_stream).
+            if matches!(self.conns[index].phase, Phase::Sse { .. }) {
+                let mut bytes = Vec::with_capacity(16);
+                sse::retry(retry, &mut bytes);
+                if let Some(out) = self.queue(index) {
+                    out.push_bytes(&bytes);
+                }
             }
             let close_at = self.now + window * i as u64 / count.max(1);
             if let Some(conn) = self.conns.get_mut(index) {

@@ -1,0 +1,145 @@
+//! Every way a peer can break RFC 6455 after the handshake: one variant per
+//! violated rule, each knowing the close code it is answered with (§7.4.1)
+//! and a reason short enough for a Close frame.
+//!
+//! RFC 6455 §7.1.7: when it must _Fail the WebSocket Connection_, "the
+//! endpoint SHOULD send a Close frame with an appropriate status code
+//! (Section 7.4) before proceeding to _Close the WebSocket Connection_": the
+//! driver sends `encode_close(e.close_code(), e.reason(), ..)` and closes.
+
+use std::fmt;
+
+use super::close::{INVALID_PAYLOAD, PROTOCOL_ERROR, TOO_BIG};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WsError {
+    /// §5.2: RSV1-3 set, and no extension was negotiated.
+    ReservedBits,
+    /// §5.2: opcode %x3-7 or %xB-F.
+    UnknownOpcode(u8),
+    /// §5.1: a client frame without the MASK bit.
+    UnmaskedFrame,
+    /// §5.5: a control frame with a payload over 125 bytes.
+    ControlTooLong,
+    /// §5.5: a control frame without FIN.
+    FragmentedControl,
+    /// §5.2: a payload length not in its shortest encoding.
+    NonMinimalLength,
+    /// §5.2: a 64-bit payload length with its most significant bit set.
+    LengthHighBit,
+    /// §5.4: a continuation frame with no message in progress.
+    UnexpectedContinuation,
+    /// §5.4: a new Text or Binary frame while a fragmented message is in progress.
+    ExpectedContinuation,
+    /// §8.1: a text message or close reason that is not UTF-8.
+    InvalidUtf8,
+    /// §10.4: a message over the configured `--max-message`.
+    MessageTooLarge,
+    /// §7.4: a Close frame carrying a status code no endpoint may send.
+    BadCloseCode(u16),
+    /// §5.5.1: a Close body of one byte (a status code takes two).
+    CloseTooShort,
+}
+
+impl WsError {
+    /// The status code of the Close frame that answers this error (§7.4.1).
+    pub fn close_code(&self) -> u16 {
+        use WsError::*;
+        match self {
+            InvalidUtf8 => INVALID_PAYLOAD,
+            MessageTooLarge => TOO_BIG,
+            ReservedBits
+            | UnknownOpcode(_)
+            | UnmaskedFrame
+            | ControlTooLong
+            | FragmentedControl
+            | NonMinimalLength
+            | LengthHighBit
+            | UnexpectedContinuation
+            | ExpectedContinuation
+            | BadCloseCode(_)
+            | CloseTooShort => PROTOCOL_ERROR,
+        }
+    }
+
+    /// The reason sent in the Close frame: ASCII, and at most 123 bytes so
+    /// that it fits beside the status code in a control frame (§5.5).
+    pub fn reason(&self) -> &'static str {
+        use WsError::*;
+        match self {
+            ReservedBits => "reserved bits set without a negotiated extension",
+            UnknownOpcode(_) => "unknown opcode",
+            UnmaskedFrame => "client frames must be masked",
+            ControlTooLong => "control frame payload over 125 bytes",
+            FragmentedControl => "control frames must not be fragmented",
+            NonMinimalLength => "payload length not minimally encoded",
+            LengthHighBit => "64-bit payload length with the high bit set",
+            UnexpectedContinuation => "continuation frame without a message in progress",
+            ExpectedContinuation => "new message before the fragmented one ended",
+            InvalidUtf8 => "invalid UTF-8 in text message or close reason",
+            MessageTooLarge => "message exceeds the size limit",
+            BadCloseCode(_) => "invalid close status code",
+            CloseTooShort => "close payload of one byte",
+        }
+    }
+}
+
+impl fmt::Display for WsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.close_code(), self.reason())?;
+        match self {
+            WsError::UnknownOpcode(op) => write!(f, " ({op:#x})"),
+            WsError::BadCloseCode(code) => write!(f, " ({code})"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for WsError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [WsError; 13] = [
+        WsError::ReservedBits,
+        WsError::UnknownOpcode(3),
+        WsError::UnmaskedFrame,
+        WsError::ControlTooLong,
+        WsError::FragmentedControl,
+        WsError::NonMinimalLength,
+        WsError::LengthHighBit,
+        WsError::UnexpectedContinuation,
+        WsError::ExpectedContinuation,
+        WsError::InvalidUtf8,
+        WsError::MessageTooLarge,
+        WsError::BadCloseCode(1005),
+        WsError::CloseTooShort,
+    ];
+
+    #[test]
+    fn reasons_fit_a_close_frame() {
+        for e in ALL {
+            assert!(e.reason().len() <= 123, "{e:?}");
+            assert!(e.reason().is_ascii(), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn close_codes_by_kind() {
+        for e in ALL {
+            let want = match e {
+                WsError::InvalidUtf8 => 1007,
+                WsError::MessageTooLarge => 1009,
+                _ => 1002,
+            };
+            assert_eq!(e.close_code(), want, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn display_names_code_reason_and_value() {
+        assert_eq!(WsError::UnknownOpcode(0xb).to_string(), "1002 unknown opcode (0xb)");
+        assert_eq!(WsError::BadCloseCode(999).to_string(), "1002 invalid close status code (999)");
+    }
+}

@@ -1,0 +1,215 @@
+//! The frame header (RFC 6455 §5.2), decoded strictly from client bytes and
+//! encoded for server frames.
+//!
+//! ```text
+//!   0                   1                   2                   3
+//!   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//!  +-+-+-+-+-------+-+-------------+-------------------------------+
+//!  |F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+//!  |I|S|S|S|  (4)  |A|     (7)     |             (16/64)           |
+//!  |N|V|V|V|       |S|             |   (if payload len==126/127)   |
+//!  | |1|2|3|       |K|             |                               |
+//!  +-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
+//!  |     Extended payload length continued, if payload len == 127  |
+//!  + - - - - - - - - - - - - - - - +-------------------------------+
+//!  |                               |Masking-key, if MASK set to 1  |
+//!  +-------------------------------+-------------------------------+
+//! ```
+//!
+//! [`decode_header`] checks every rule that the header alone decides, in the
+//! order of the bytes that decide them, and reports a violation as soon as
+//! the bytes that show it have arrived. Rules that need the connection's
+//! state (fragmentation, message size) are the [`Receiver`]'s.
+//!
+//! [`Receiver`]: super::session::Receiver
+
+use super::error::WsError;
+
+/// §5.5: "All control frames MUST have a payload length of 125 bytes or less
+/// and MUST NOT be fragmented."
+pub const MAX_CONTROL_PAYLOAD: usize = 125;
+
+/// The longest header: 2 bytes, an 8-byte length, a 4-byte masking key.
+pub const MAX_HEADER: usize = 14;
+
+/// §5.2 "Opcode: 4 bits". The reserved values are not representable: they
+/// are refused when decoded.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OpCode {
+    /// %x0 denotes a continuation frame
+    Continuation,
+    /// %x1 denotes a text frame
+    Text,
+    /// %x2 denotes a binary frame
+    Binary,
+    /// %x8 denotes a connection close
+    Close,
+    /// %x9 denotes a ping
+    Ping,
+    /// %xA denotes a pong
+    Pong,
+}
+
+impl OpCode {
+    /// §5.5: "Control frames are identified by opcodes where the most
+    /// significant bit of the opcode is 1."
+    pub fn is_control(self) -> bool {
+        self.bits() & 0x8 != 0
+    }
+
+    /// The 4-bit value on the wire.
+    pub fn bits(self) -> u8 {
+        match self {
+            OpCode::Continuation => 0x0,
+            OpCode::Text => 0x1,
+            OpCode::Binary => 0x2,
+            OpCode::Close => 0x8,
+            OpCode::Ping => 0x9,
+            OpCode::Pong => 0xa,
+        }
+    }
+}
+
+impl TryFrom<u8> for OpCode {
+    type Error = WsError;
+
+    /// §5.2: "%x3-7 are reserved for further non-control frames", "%xB-F are
+    /// reserved for further control frames"; "If an unknown opcode is
+    /// received, the receiving endpoint MUST _Fail the WebSocket Connection_."
+    fn try_from(bits: u8) -> Result<OpCode, WsError> {
+        Ok(match bits {
+            0x0 => OpCode::Continuation,
+            0x1 => OpCode::Text,
+            0x2 => OpCode::Binary,
+            0x8 => OpCode::Close,
+            0x9 => OpCode::Ping,
+            0xa => OpCode::Pong,
+            other => return Err(WsError::UnknownOpcode(other)),
+        })
+    }
+}
+
+/// One decoded frame header.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FrameHeader {
+    /// §5.2: "Indicates that this is the final fragment in a message."
+    pub fin: bool,
+    /// RSV1-3 as the low three bits (always 0 once decoded: no extensions).
+    pub rsv: u8,
+    pub opcode: OpCode,
+    /// The masking key (always present once decoded: client frames are masked).
+    pub mask: Option<[u8; 4]>,
+    /// The payload length in bytes.
+    pub len: u64,
+}
+
+/// Decodes the header at the front of `buf`: the header and its length in
+/// bytes, `Ok(None)` when more bytes are needed (nothing is consumed until
+/// it succeeds), or the first rule the bytes break.
+pub fn decode_header(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, WsError> {
+    let Some(&b0) = buf.first() else { return Ok(None) };
+    let fin = b0 & 0x80 != 0;
+    let rsv = (b0 >> 4) & 0x7;
+    // §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated that defines
+    // meanings for non-zero values. If a nonzero value is received and none of
+    // the negotiated extensions defines the meaning of such a nonzero value,
+    // the receiving endpoint MUST _Fail the WebSocket Connection_." We
+    // negotiate none.
+    if rsv != 0 {
+        return Err(WsError::ReservedBits);
+    }
+    let opcode = OpCode::try_from(b0 & 0x0f)?;
+    // §5.5: control frames "MUST NOT be fragmented".
+    if opcode.is_control() && !fin {
+        return Err(WsError::FragmentedControl);
+    }
+
+    let Some(&b1) = buf.get(1) else { return Ok(None) };
+    // §5.1: "The server MUST close the connection upon receiving a frame that
+    // is not masked. In this case, a server MAY send a Close frame with a
+    // status code of 1002 (protocol error)".
+    if b1 & 0x80 == 0 {
+        return Err(WsError::UnmaskedFrame);
+    }
+    let len7 = b1 & 0x7f;
+    // §5.5: "All control frames MUST have a payload length of 125 bytes or
+    // less". A 7-bit length of 126 or 127 announces a longer one.
+    if opcode.is_control() && usize::from(len7) > MAX_CONTROL_PAYLOAD {
+        return Err(WsError::ControlTooLong);
+    }
+    // §5.2: "If 126, the following 2 bytes interpreted as a 16-bit unsigned
+    // integer are the payload length. If 127, the following 8 bytes
+    // interpreted as a 64-bit unsigned integer (the most significant bit MUST
+    // be 0) are the payload length. [...] the minimal number of bytes MUST be
+    // used to encode the length, for example, the length of a 124-byte-long
+    // string can't be encoded as the sequence 126, 0, 124."
+    let (len, at) = match len7 {
+        126 => {
+            let Some(&bytes) = buf.get(2..).and_then(<[u8]>::first_chunk::<2>) else { return Ok(None) };
+            let len = u16::from_be_bytes(bytes);
+            if len < 126 {
+                return Err(WsError::NonMinimalLength);
+            }
+            (u64::from(len), 4)
+        }
+        127 => {
+            let Some(&bytes) = buf.get(2..).and_then(<[u8]>::first_chunk::<8>) else { return Ok(None) };
+            let len = u64::from_be_bytes(bytes);
+            if len >> 63 != 0 {
+                return Err(WsError::LengthHighBit);
+            }
+            if len <= u64::from(u16::MAX) {
+                return Err(WsError::NonMinimalLength);
+            }
+            (len, 10)
+        }
+        short => (u64::from(short), 2),
+    };
+    // §5.3: "The masking key is a 32-bit value chosen at random by the client."
+    let Some(&mask) = buf.get(at..).and_then(<[u8]>::first_chunk::<4>) else { return Ok(None) };
+    Ok(Some((FrameHeader { fin, rsv, opcode, mask: Some(mask), len }, at + 4)))
+}
+
+/// Appends a server frame header. §5.1: "A server MUST NOT mask any frames
+/// that it sends to the client." The length uses the fewest bytes (§5.2).
+pub fn encode_header(fin: bool, opcode: OpCode, len: usize, out: &mut Vec<u8>) {
+    out.push(u8::from(fin) << 7 | opcode.bits());
+    if len <= MAX_CONTROL_PAYLOAD {
+        out.push(len as u8);
+    } else if let Ok(len) = u16::try_from(len) {
+        out.push(126);
+        out.extend_from_slice(&len.to_be_bytes());
+    } else {
+        out.push(127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+}
+
+/// Appends a whole unfragmented server frame. A control frame's payload
+/// must be at most 125 bytes (§5.5): the caller's own data, or a ping's
+/// payload echoed in a pong, which the decoder already bounded.
+pub fn encode(opcode: OpCode, payload: &[u8], out: &mut Vec<u8>) {
+    debug_assert!(!opcode.is_control() || payload.len() <= MAX_CONTROL_PAYLOAD);
+    encode_header(true, opcode, payload.len(), out);
+    out.extend_from_slice(payload);
+}
+
+/// Appends a Close frame with a status code and as much of `reason` as fits:
+/// §5.5.1 "the first two bytes of the body MUST be a 2-byte unsigned
+/// integer (in network byte order) representing a status code", and the
+/// whole body is at most 125 bytes (§5.5). The reason is cut at a character
+/// boundary so that it stays UTF-8.
+pub fn encode_close(code: u16, reason: &str, out: &mut Vec<u8>) {
+    let mut end = reason.len().min(MAX_CONTROL_PAYLOAD - 2);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let reason = reason.get(..end).unwrap_or_default();
+    encode_header(true, OpCode::Close, 2 + reason.len(), out);
+    out.extend_from_slice(&code.to_be_bytes());
+    out.extend_from_slice(reason.as_bytes());
+}
+
+#[cfg(test)]
+#[path = "frame_tests.rs"]
+mod tests;

@@ -1,0 +1,223 @@
+use super::*;
+
+const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+fn header(fin: bool, opcode: OpCode, len: u64) -> FrameHeader {
+    FrameHeader { fin, rsv: 0, opcode, mask: Some(MASK), len }
+}
+
+/// Decodes `bytes` whole, then every proper prefix: those must all say
+/// "not yet" (nothing consumed until the header is complete).
+fn decode_split(bytes: &[u8]) -> (FrameHeader, usize) {
+    let (h, used) = decode_header(bytes).unwrap().unwrap();
+    for cut in 0..used {
+        assert_eq!(decode_header(&bytes[..cut]), Ok(None), "prefix of {cut} bytes");
+    }
+    // Whatever follows the header does not change it.
+    for extra in [&b""[..], b"\x00", b"\xff\xff\xff"] {
+        let longer = [&bytes[..used], extra].concat();
+        assert_eq!(decode_header(&longer), Ok(Some((h, used))));
+    }
+    (h, used)
+}
+
+fn encoded(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    f(&mut out);
+    out
+}
+
+// RFC 6455 §5.7 examples, byte for byte.
+
+#[test]
+fn rfc_single_frame_unmasked_text_is_our_encoding() {
+    // "A single-frame unmasked text message 0x81 0x05 0x48 0x65 0x6c 0x6c 0x6f"
+    let want = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
+    assert_eq!(encoded(|out| encode(OpCode::Text, b"Hello", out)), want);
+}
+
+#[test]
+fn rfc_single_frame_masked_text_decodes() {
+    // "A single-frame masked text message 0x81 0x85 0x37 0xfa 0x21 0x3d 0x7f 0x9f 0x4d 0x51 0x58"
+    let frame = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+    assert_eq!(decode_split(&frame), (header(true, OpCode::Text, 5), 6));
+}
+
+#[test]
+fn rfc_fragmented_unmasked_text_is_our_encoding() {
+    // "0x01 0x03 0x48 0x65 0x6c (contains "Hel")" and "0x80 0x02 0x6c 0x6f (contains "lo")"
+    let first = encoded(|out| {
+        encode_header(false, OpCode::Text, 3, out);
+        out.extend_from_slice(b"Hel");
+    });
+    assert_eq!(first, [0x01, 0x03, 0x48, 0x65, 0x6c]);
+    let second = encoded(|out| {
+        encode_header(true, OpCode::Continuation, 2, out);
+        out.extend_from_slice(b"lo");
+    });
+    assert_eq!(second, [0x80, 0x02, 0x6c, 0x6f]);
+}
+
+#[test]
+fn rfc_fragmented_masked_headers_decode() {
+    assert_eq!(decode_split(&[0x01, 0x83, 0x37, 0xfa, 0x21, 0x3d]), (header(false, OpCode::Text, 3), 6));
+    assert_eq!(
+        decode_split(&[0x80, 0x82, 0x37, 0xfa, 0x21, 0x3d]),
+        (header(true, OpCode::Continuation, 2), 6)
+    );
+}
+
+#[test]
+fn rfc_unmasked_ping_is_our_encoding() {
+    // "Unmasked Ping request 0x89 0x05 0x48 0x65 0x6c 0x6c 0x6f"
+    assert_eq!(
+        encoded(|out| encode(OpCode::Ping, b"Hello", out)),
+        [0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]
+    );
+}
+
+#[test]
+fn rfc_masked_pong_decodes() {
+    // "masked Ping response 0x8a 0x85 0x37 0xfa 0x21 0x3d 0x7f 0x9f 0x4d 0x51 0x58"
+    let frame = [0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+    assert_eq!(decode_split(&frame), (header(true, OpCode::Pong, 5), 6));
+}
+
+#[test]
+fn rfc_256_bytes_binary_16_bit_length() {
+    // "256 bytes binary message in a single unmasked frame 0x82 0x7E 0x0100 [256 bytes of binary data]"
+    let payload = [0xa5; 256];
+    let frame = encoded(|out| encode(OpCode::Binary, &payload, out));
+    assert_eq!(frame[..4], [0x82, 0x7e, 0x01, 0x00]);
+    assert_eq!(frame[4..], payload);
+    let masked = [0x82, 0xfe, 0x01, 0x00, 0x37, 0xfa, 0x21, 0x3d];
+    assert_eq!(decode_split(&masked), (header(true, OpCode::Binary, 256), 8));
+}
+
+#[test]
+fn rfc_64k_binary_64_bit_length() {
+    // "64KiB binary message in a single unmasked frame 0x82 0x7F 0x0000000000010000 [65536 bytes of binary data]"
+    let payload = vec![0x5a; 65536];
+    let frame = encoded(|out| encode(OpCode::Binary, &payload, out));
+    assert_eq!(frame[..10], [0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]);
+    assert_eq!(frame.len(), 10 + 65536);
+    let masked = [0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 0x37, 0xfa, 0x21, 0x3d];
+    assert_eq!(decode_split(&masked), (header(true, OpCode::Binary, 65536), 14));
+}
+
+#[test]
+fn length_encoding_boundaries() {
+    // (length, header bytes after the first): the fewest bytes each time.
+    let cases: &[(usize, &[u8])] = &[
+        (0, &[0]),
+        (125, &[125]),
+        (126, &[126, 0, 126]),
+        (65535, &[126, 0xff, 0xff]),
+        (65536, &[127, 0, 0, 0, 0, 0, 1, 0, 0]),
+    ];
+    for &(len, want) in cases {
+        let out = encoded(|out| encode_header(true, OpCode::Binary, len, out));
+        assert_eq!(out[0], 0x82);
+        assert_eq!(&out[1..], want, "{len}");
+        // The same bytes with the mask bit and a key decode to that length.
+        let mut client = out.clone();
+        client[1] |= 0x80;
+        client.extend_from_slice(&MASK);
+        assert_eq!(decode_split(&client).0.len, len as u64);
+    }
+}
+
+#[test]
+fn largest_legal_length_decodes() {
+    let frame = [0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4];
+    assert_eq!(decode_split(&frame).0.len, i64::MAX as u64);
+}
+
+/// Every header-level error from the shortest bytes that show it; the same
+/// error when the rest of a header follows.
+#[test]
+fn every_header_error_from_minimal_bytes() {
+    let cases: &[(&[u8], WsError)] = &[
+        (&[0xc1], WsError::ReservedBits), // RSV1
+        (&[0xa1], WsError::ReservedBits), // RSV2
+        (&[0x91], WsError::ReservedBits), // RSV3
+        (&[0xf2], WsError::ReservedBits),
+        (&[0x83], WsError::UnknownOpcode(3)),
+        (&[0x87], WsError::UnknownOpcode(7)),
+        (&[0x8b], WsError::UnknownOpcode(0xb)),
+        (&[0x8f], WsError::UnknownOpcode(0xf)),
+        (&[0x03], WsError::UnknownOpcode(3)),
+        (&[0x08], WsError::FragmentedControl),
+        (&[0x09], WsError::FragmentedControl),
+        (&[0x0a], WsError::FragmentedControl),
+        (&[0x81, 0x05], WsError::UnmaskedFrame),
+        (&[0x88, 0x00], WsError::UnmaskedFrame),
+        (&[0x89, 0xfe], WsError::ControlTooLong),
+        (&[0x88, 0xff], WsError::ControlTooLong),
+        (&[0x82, 0xfe, 0x00, 0x7d], WsError::NonMinimalLength),
+        (&[0x82, 0xfe, 0x00, 0x00], WsError::NonMinimalLength),
+        (&[0x82, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff], WsError::NonMinimalLength),
+        (&[0x82, 0xff, 0, 0, 0, 0, 0, 0, 0, 0x7d], WsError::NonMinimalLength),
+        (&[0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0], WsError::LengthHighBit),
+        (&[0x82, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], WsError::LengthHighBit),
+    ];
+    for &(bytes, want) in cases {
+        assert_eq!(decode_header(bytes), Err(want), "{bytes:02x?}");
+        assert_eq!(want.close_code(), 1002);
+        // One byte fewer is not enough to tell.
+        assert_eq!(decode_header(&bytes[..bytes.len() - 1]), Ok(None), "{bytes:02x?} shortened");
+        let padded = [bytes, &[0x80; 14][..]].concat();
+        assert_eq!(decode_header(&padded), Err(want), "{bytes:02x?} padded");
+    }
+}
+
+#[test]
+fn errors_are_reported_in_byte_order() {
+    // RSV and an unknown opcode together: the RSV rule comes first.
+    assert_eq!(decode_header(&[0xc3, 0x00]), Err(WsError::ReservedBits));
+    // A fragmented control frame that is also unmasked: byte 0 decides first.
+    assert_eq!(decode_header(&[0x09, 0x00]), Err(WsError::FragmentedControl));
+    // Unmasked and over-long control: the mask bit comes first.
+    assert_eq!(decode_header(&[0x89, 0x7e]), Err(WsError::UnmaskedFrame));
+}
+
+#[test]
+fn opcode_round_trip_and_control_flag() {
+    for bits in 0..=0xffu8 {
+        match OpCode::try_from(bits) {
+            Ok(op) => {
+                assert_eq!(op.bits(), bits);
+                assert_eq!(op.is_control(), bits >= 8);
+            }
+            Err(e) => {
+                assert_eq!(e, WsError::UnknownOpcode(bits));
+                assert!(!matches!(bits, 0..=2 | 8..=10));
+            }
+        }
+    }
+}
+
+#[test]
+fn close_frame_encoding() {
+    assert_eq!(encoded(|out| encode_close(1000, "", out)), [0x88, 0x02, 0x03, 0xe8]);
+    assert_eq!(encoded(|out| encode_close(1001, "bye", out)), [0x88, 0x05, 0x03, 0xe9, b'b', b'y', b'e']);
+}
+
+#[test]
+fn close_reason_is_cut_at_a_char_boundary() {
+    // 61 two-byte characters (122 bytes) fit beside the code; a 62nd does not,
+    // and the cut must not split it.
+    let reason = "é".repeat(70);
+    let out = encoded(|out| encode_close(1000, &reason, out));
+    assert_eq!(out[1] as usize, out.len() - 2);
+    assert!(out.len() - 2 <= MAX_CONTROL_PAYLOAD);
+    assert_eq!(std::str::from_utf8(&out[4..]).unwrap(), "é".repeat(61));
+    // 123 ASCII bytes fit exactly; 124 are cut to 123.
+    let ascii = "x".repeat(124);
+    let out = encoded(|out| encode_close(1000, &ascii, out));
+    assert_eq!(out.len(), 2 + 125);
+    // A four-byte character straddling the limit is dropped whole.
+    let straddle = "x".repeat(121) + "🎉";
+    let out = encoded(|out| encode_close(1000, &straddle, out));
+    assert_eq!(&out[4..], "x".repeat(121).as_bytes());
+}

@@ -1,0 +1,352 @@
+//! SPEC §2, §4 and §5 for WebSocket over real sockets: tungstenite (a client
+//! we did not write) for conversations, raw bytes where the rule is about
+//! exact bytes (handshake refusals, invalid frames and their close codes).
+//! Conformance as a whole is the Autobahn run in scripts/autobahn.sh.
+
+mod common;
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+use tungstenite::{Message, WebSocket};
+
+type Ws = WebSocket<TcpStream>;
+
+fn open(server: &Server, path: &str) -> Ws {
+    let stream = server.connect();
+    let (ws, response) =
+        tungstenite::client(format!("ws://{}{path}", server.addr), stream).expect("handshake");
+    assert_eq!(response.status().as_u16(), 101);
+    ws
+}
+
+fn next_data(ws: &mut Ws) -> Message {
+    loop {
+        match ws.read().expect("a message") {
+            m @ (Message::Text(_) | Message::Binary(_) | Message::Close(_)) => return m,
+            _ => continue,
+        }
+    }
+}
+
+fn publish(server: &Server, path: &str, body: &[u8], content_type: &str) -> Reply {
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut req = head.into_bytes();
+    req.extend_from_slice(body);
+    exchange(server, &req)
+}
+
+/// A raw client: the §1.3 handshake, then frames written by hand.
+fn raw(server: &Server, path: &str) -> TcpStream {
+    let mut s = server.connect();
+    write_all(
+        &mut s,
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    let reply = read_reply(&mut s, &mut Vec::new(), true).expect("101");
+    assert_eq!(reply.status, 101);
+    s
+}
+
+/// A masked client frame (RFC 6455 §5.3), first byte as given.
+fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    let mut out = vec![first];
+    match payload.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    out
+}
+
+/// Reads server frames until a Close; its status code.
+fn close_code(s: &mut TcpStream) -> u16 {
+    let mut buf = Vec::new();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    loop {
+        let mut at = 0;
+        while buf.len() >= at + 2 {
+            let (op, len) = (buf[at] & 0x0f, (buf[at + 1] & 0x7f) as usize);
+            let (len, start) = match len {
+                126 if buf.len() >= at + 4 => {
+                    (u16::from_be_bytes([buf[at + 2], buf[at + 3]]) as usize, at + 4)
+                }
+                126 => break,
+                127 if buf.len() >= at + 10 => {
+                    (u64::from_be_bytes(buf[at + 2..at + 10].try_into().unwrap()) as usize, at + 10)
+                }
+                127 => break,
+                n => (n, at + 2),
+            };
+            if buf.len() < start + len {
+                break;
+            }
+            if op == 0x8 {
+                assert!(len >= 2, "a close without a code");
+                return u16::from_be_bytes([buf[start], buf[start + 1]]);
+            }
+            at = start + len;
+        }
+        let mut chunk = [0u8; 65536];
+        let n = s.read(&mut chunk).expect("frames until a close");
+        assert!(n > 0, "closed without a Close frame");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn stat(server: &Server, key: &str) -> u64 {
+    let json = get(server, "/stats").text();
+    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
+    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn handshake_answers_with_the_rfc_accept_key() {
+    let server = Server::start(&[]);
+    let mut s = server.connect();
+    write_all(
+        &mut s,
+        b"GET /ws/echo HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    let r = read_reply(&mut s, &mut Vec::new(), true).unwrap();
+    assert_eq!(r.status, 101);
+    // RFC 6455 §1.3's own example.
+    assert_eq!(r.header("sec-websocket-accept").as_deref(), Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    assert_eq!(r.header("upgrade").as_deref(), Some("websocket"));
+    assert_eq!(r.header("connection").as_deref(), Some("Upgrade"));
+    assert_eq!(stat(&server, "ws"), 1);
+}
+
+#[test]
+fn handshake_refusals_400_403_426() {
+    let server = Server::start(&["--allowed-origins", "http://good.example"]);
+    let base = "GET /ws/echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+    let cases: &[(&str, u16)] = &[
+        ("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n", 426),
+        ("Sec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n", 400),
+        ("Sec-WebSocket-Version: 13\r\n", 400),
+        (
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://evil.example\r\n",
+            403,
+        ),
+        (
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://good.example\r\n",
+            101,
+        ),
+    ];
+    for (headers, status) in cases {
+        let r = exchange(&server, format!("{base}{headers}\r\n").as_bytes());
+        assert_eq!(r.status, *status, "{headers}");
+        if *status == 426 {
+            assert_eq!(r.header("sec-websocket-version").as_deref(), Some("13"));
+        }
+    }
+}
+
+#[test]
+fn echo_returns_every_message_unchanged() {
+    let server = Server::start(&[]);
+    let mut ws = open(&server, "/ws/echo");
+    let big: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7) as u8).collect();
+    let messages = [
+        Message::text("hello"),
+        Message::text("中文 ✓ emoji 🎉"),
+        Message::text(""),
+        Message::binary(vec![0u8, 255, 1, 2]),
+        Message::binary(big),
+    ];
+    for m in messages {
+        ws.send(m.clone()).unwrap();
+        assert_eq!(next_data(&mut ws), m);
+    }
+    // Ping: the answer is a Pong with the same payload (RFC 6455 §5.5.2).
+    ws.send(Message::Ping(b"are you there".to_vec().into())).unwrap();
+    match ws.read().unwrap() {
+        Message::Pong(p) => assert_eq!(&p[..], b"are you there"),
+        other => panic!("{other:?}"),
+    }
+    ws.close(None).unwrap();
+    loop {
+        match ws.read() {
+            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(stat(&server, "ws"), 0);
+}
+
+#[test]
+fn a_fragmented_message_with_a_ping_between_comes_back_whole() {
+    let server = Server::start(&[]);
+    let mut s = raw(&server, "/ws/echo");
+    let mut bytes = frame(0x01, b"Hel"); // text, not final
+    bytes.extend(frame(0x89, b"p")); // ping between fragments (§5.5)
+    bytes.extend(frame(0x80, b"lo")); // continuation, final
+    write_all(&mut s, &bytes);
+    let mut got = [0u8; 10];
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.read_exact(&mut got).unwrap();
+    // The pong first (it completed first), then "Hello" in one frame.
+    assert_eq!(&got, &[0x8a, 0x01, b'p', 0x81, 0x05, b'H', b'e', b'l', b'l', b'o']);
+}
+
+#[test]
+fn violations_close_with_their_codes() {
+    let server = Server::start(&["--max-message", "1KiB"]);
+    let cases: &[(Vec<u8>, u16, &str)] = &[
+        (frame(0xC1, b"rsv1"), 1002, "a reserved bit"),
+        (frame(0x83, b"x"), 1002, "a reserved opcode"),
+        (vec![0x81, 0x02, b'h', b'i'], 1002, "an unmasked client frame"),
+        (frame(0x80, b"x"), 1002, "a continuation with nothing to continue"),
+        (
+            frame(
+                0x81,
+                &[0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80],
+            ),
+            1007,
+            "a surrogate in text",
+        ),
+        (frame(0x81, &vec![b'a'; 2000]), 1009, "a message over --max-message"),
+        (frame(0x88, &[0x03, 0xed]), 1002, "close code 1005, which must not be sent"),
+    ];
+    for (bytes, code, what) in cases {
+        let mut s = raw(&server, "/ws/echo");
+        write_all(&mut s, bytes);
+        assert_eq!(close_code(&mut s), *code, "{what}");
+        assert!(
+            closed_within(&mut s, Duration::from_secs(5)),
+            "{what}: the server closes the TCP connection"
+        );
+    }
+    // A valid close is echoed with its code (§5.5.1).
+    let mut s = raw(&server, "/ws/echo");
+    write_all(&mut s, &frame(0x88, &[0x0f, 0xa0, b'b', b'y', b'e']));
+    assert_eq!(close_code(&mut s), 4000);
+}
+
+#[test]
+fn topic_subscribers_get_frames_and_publish_by_sending() {
+    let server = Server::start(&[]);
+    let mut ws = open(&server, "/topics/chat");
+    let mut other = open(&server, "/topics/chat");
+    thread::sleep(Duration::from_millis(50));
+    let r = publish(&server, "/topics/chat", b"from http", "text/plain");
+    assert_eq!(r.text(), r#"{"id":1,"subscribers":2}"#);
+    assert_eq!(next_data(&mut ws), Message::text("from http"));
+    assert_eq!(next_data(&mut other), Message::text("from http"));
+    let r = publish(&server, "/topics/chat", &[0, 1, 2], "application/octet-stream");
+    assert_eq!(r.status, 202);
+    assert_eq!(next_data(&mut ws), Message::binary(vec![0, 1, 2]), "binary is published as binary");
+    assert_eq!(next_data(&mut other), Message::binary(vec![0, 1, 2]));
+    // What a subscriber sends is published to the topic: everyone gets it,
+    // and it is in the history like any message.
+    ws.send(Message::text("from a socket")).unwrap();
+    assert_eq!(next_data(&mut other), Message::text("from a socket"));
+    assert_eq!(next_data(&mut ws), Message::text("from a socket"));
+    let poll = get(&server, "/poll/chat?since=2&timeout=0");
+    assert_eq!(poll.text(), r#"[{"id":3,"event":null,"data":"from a socket"}]"#);
+}
+
+#[test]
+fn with_a_publish_token_socket_messages_are_not_published() {
+    let server = Server::start(&["--publish-token", "t0k"]);
+    let mut ws = open(&server, "/topics/quiet");
+    ws.send(Message::text("unauthorised")).unwrap();
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(get(&server, "/poll/quiet?since=0&timeout=0").text(), "[]");
+}
+
+#[test]
+fn multi_topic_sockets_get_json_frames() {
+    let server = Server::start(&[]);
+    let mut ws = open(&server, "/topics/a,b");
+    thread::sleep(Duration::from_millis(50));
+    publish(&server, "/topics/b", b"b says \"hi\"", "text/plain");
+    publish(&server, "/topics/a", b"a", "text/plain");
+    assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"b","id":1,"data":"b says \"hi\""}"#));
+    assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"a","id":1,"data":"a"}"#));
+}
+
+#[test]
+fn a_slow_socket_is_closed_with_1013_while_others_get_everything() {
+    let server = Server::start(&["--max-queue", "64KiB"]);
+    let mut fast = open(&server, "/topics/t");
+    let mut slow = raw(&server, "/topics/t");
+    let chunk = vec![b'x'; 16 * 1024];
+    let reader = thread::spawn(move || {
+        for i in 0..300 {
+            assert_eq!(next_data(&mut fast).len(), 16 * 1024, "message {i}");
+        }
+    });
+    thread::sleep(Duration::from_millis(50));
+    for _ in 0..300 {
+        assert_eq!(publish(&server, "/topics/t", &chunk, "text/plain").status, 202);
+    }
+    reader.join().unwrap();
+    assert_eq!(stat(&server, "drops"), 1);
+    // Reading at last, the slow client finds the Close 1013 after its data.
+    assert_eq!(close_code(&mut slow), 1013);
+}
+
+#[test]
+fn a_socket_that_never_answers_pings_is_closed() {
+    let server = Server::start(&["--heartbeat", "200ms"]);
+    // tungstenite answers pings as it reads: it reads throughout, and is
+    // still open after many beats.
+    let mut alive = open(&server, "/ws/echo");
+    let alive = thread::spawn(move || {
+        alive.get_mut().set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_millis(1500) {
+            match alive.read() {
+                Ok(Message::Ping(_)) | Err(tungstenite::Error::Io(_)) => {}
+                other => panic!("{other:?}"),
+            }
+            let _ = alive.flush();
+        }
+        alive.send(Message::text("still here")).unwrap();
+        alive.get_mut().set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        next_data(&mut alive)
+    });
+    // The silent one reads pings but never answers: closed within a few beats.
+    let mut silent = raw(&server, "/ws/echo");
+    let t = Instant::now();
+    let mut sink = [0u8; 64];
+    silent.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut pings = 0;
+    loop {
+        match silent.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => pings += sink[..n].windows(2).filter(|w| w == &[0x89, 0x00]).count(),
+        }
+    }
+    assert!(pings >= 1, "no ping was sent");
+    assert!(t.elapsed() < Duration::from_secs(2), "closed only after {:?}", t.elapsed());
+    assert_eq!(alive.join().unwrap(), Message::text("still here"));
+}
+
+#[test]
+fn shutdown_closes_sockets_with_1001_and_refuses_new_upgrades() {
+    let mut server = Server::start(&["--drain-secs", "500ms"]);
+    let mut s = raw(&server, "/ws/echo");
+    server.signal("TERM");
+    assert_eq!(close_code(&mut s), 1001);
+    assert_eq!(server.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+}
