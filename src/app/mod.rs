@@ -65,6 +65,15 @@ pub enum Reply {
     },
 }
 
+impl Reply {
+    /// For a scenario: accept the WebSocket this request asks for (the app
+    /// has checked the handshake and fills in the accept key), then send
+    /// `first` (frames).
+    pub fn websocket(first: Vec<u8>) -> Reply {
+        Reply::Upgrade { accept: String::new(), first }
+    }
+}
+
 /// Work for connections other than (or after) the one being answered.
 #[derive(Debug)]
 pub enum Action {
@@ -240,9 +249,27 @@ impl App {
         };
         match route {
             Route::Scenario(i, id) => {
+                // The handshake is checked here for every scenario (RFC 6455
+                // §4.2.1, --allowed-origins), so a scenario only says
+                // `Reply::websocket(first)` and never sees a bad one.
+                let accept = match ws::is_upgrade(req).then(|| self.settings.accept_websocket(req)) {
+                    Some(Err(refusal)) => return refusal,
+                    Some(Ok(accept)) => Some(accept),
+                    None => None,
+                };
                 let first = out.len();
-                let reply = self.scenarios[i].handle(id, req, &params, cx, out);
+                let mut reply = self.scenarios[i].handle(id, req, &params, cx, out);
                 tag_timers(i, &mut out[first..]);
+                if let Reply::Upgrade { accept: key, .. } = &mut reply {
+                    match accept {
+                        Some(accept) => *key = accept,
+                        // A WebSocket route asked without an upgrade.
+                        None => {
+                            self.on_end(cx, End::Done, out);
+                            return Reply::Respond(ws::handshake::Refusal::NotUpgrade.response());
+                        }
+                    }
+                }
                 reply
             }
             Route::Plaintext => Reply::Respond(status::plaintext()),

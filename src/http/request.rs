@@ -549,6 +549,8 @@ impl Dechunk {
 fn line(rest: &[u8]) -> Result<Option<&[u8]>, HttpError> {
     match rest.iter().position(|&b| b == b'\n') {
         Some(0) => Err(HttpError::BadChunk),
+        // The cap holds whether the line arrived whole or in pieces.
+        Some(i) if i > MAX_CHUNK_LINE => Err(HttpError::BadChunk),
         Some(i) if rest[i - 1] == b'\r' && !rest[..i - 1].contains(&b'\r') => Ok(Some(&rest[..i - 1])),
         Some(_) => Err(HttpError::BadChunk),
         None if rest.len() > MAX_CHUNK_LINE => Err(HttpError::BadChunk),
