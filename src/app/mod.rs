@@ -22,6 +22,11 @@ mod orderpay;
 mod reconnect;
 mod sse_clients;
 
+mod asset;
+mod chat;
+mod orders;
+mod sessions;
+
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -208,6 +213,10 @@ impl App {
             Box::new(first_steps::FirstSteps::default()),
             Box::new(sse_clients::SseClients::default()),
             Box::new(reconnect::Reconnect::default()),
+            Box::new(asset::Asset::default()),
+            Box::new(sessions::Sessions::default()),
+            Box::new(chat::Chat::default()),
+            Box::new(orders::Orders::default()),
         ];
         for (i, scenario) in scenarios.iter().enumerate() {
             for (methods, pattern, id) in scenario.routes() {
