@@ -2,7 +2,8 @@
 # The test command. On a fresh Debian machine (root, package registries
 # reachable) it installs what the tests need, idempotently, then runs every
 # test: formatting, lints, the sans-IO layering rule, unit tests, integration
-# tests over real sockets, browser tests in Chromium, and the fuzz targets.
+# tests over real sockets, browser tests in Chromium, the Autobahn|Testsuite
+# compared with the expected results, and the fuzz targets.
 # Every step runs even after one fails; the exit status is non-zero if any did.
 #
 #   scripts/test.sh                 everything
@@ -71,6 +72,7 @@ step "cargo build" cargo build
 step "cargo test" cargo test
 step "browser dependencies" scripts/browser-deps.sh
 step "browser tests" npm --prefix tests/browser test
+step "autobahn (WebSocket conformance, cases 1-10)" scripts/autobahn.sh
 step "fuzz (${FUZZ_SECONDS} s per target)" scripts/fuzz.sh
 
 echo
