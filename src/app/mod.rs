@@ -272,8 +272,10 @@ impl App {
                 if let Reply::Upgrade { accept: key, .. } = &mut reply {
                     match accept {
                         Some(accept) => *key = accept,
-                        // A WebSocket route asked without an upgrade.
+                        // A WebSocket route asked without an upgrade: what the
+                        // handler did assumed a socket, so none of it stands.
                         None => {
+                            out.truncate(first);
                             self.on_end(cx, End::Done, out);
                             return Reply::Respond(ws::handshake::Refusal::NotUpgrade.response());
                         }

@@ -1,18 +1,335 @@
-//! (being written)
+//! SPEC §3.8, new-order alerts for sellers (page: `www/sell/list.html`): a
+//! shop's backend creates an order over plain HTTP, and every seller's open
+//! order list hears of it at once over a WebSocket, where the page pops up
+//! an alert and beeps. It shows a server push started by an HTTP request on
+//! another connection, and a JSON request body read with [`json::parse`].
+//!
+//! - `GET /sell/webSocket` (WebSocket): "a seller's order list page". The
+//!   server sends nothing on open (the page loads the list itself) and
+//!   ignores what a seller sends.
+//! - `POST /sell/orders` JSON `{"buyerName":"…","amount":12.5}`: "creates an
+//!   order (`orderId` unique), answers `201` with the order JSON, and pushes
+//!   to every seller `{"type":"new-order","orderId":"…","buyerName":"…",
+//!   "amount":12.5}`". The order JSON is `{"orderId":"…","buyerName":"…",
+//!   "amount":12.5}`, the push the same fields after `"type":"new-order"`.
+//!   "Invalid JSON or missing fields: `400` with a clear message", as JSON
+//!   `{"error":"…"}`: the parser's rule and byte offset for bad JSON; for a
+//!   body that is not an object, or a field that is missing, repeated, or of
+//!   the wrong kind, the field by name. `buyerName` must be a string that is
+//!   not blank, of at most [`MAX_BUYER_NAME`] characters (kept as sent);
+//!   `amount` a number ≥ 0 (JSON has no NaN or infinity, and the parser
+//!   refuses numbers beyond `f64`). Other fields are ignored. The body's
+//!   `Content-Type` is not checked (curl's `-d` says form-urlencoded).
+//! - `GET /sell/orders`: "the orders created so far, JSON": an array of
+//!   order objects, oldest first, the newest [`MAX_ORDERS`] only.
+//!
+//! `orderId` is a string: the Unix time in milliseconds when the order was
+//! made, a dash, and a sequence number counting orders since the server
+//! started (`1714550400123-1`). The sequence makes it unique within a
+//! process; the time keeps ids from a restarted server apart from earlier
+//! ones (unless its clock went back).
+//!
+//! `amount` is written as JavaScript writes numbers ([`json::push_number`]):
+//! `12.5` stays `12.5`, but `30.0` and `12.50` come back as `30` and `12.5`
+//! (the value is kept, not the spelling). An amount is an `f64`, fine for a
+//! demo and wrong for real money (use integer cents).
+//!
+//! Does not: authenticate sellers or order-makers (anyone may create orders;
+//! a cross-site form could too), persist orders across restarts, tell a
+//! seller which orders it missed while disconnected (the page reloads the
+//! list when it reconnects), or share orders between workers.
 
-use super::{Action, Context, Reply, Scenario};
-use crate::http::request::Request;
+use std::collections::{HashSet, VecDeque};
+use std::rc::Rc;
+
+use super::{Action, Context, End, Reply, Scenario};
+use crate::http::request::{Method, Request};
+use crate::http::response::Response;
 use crate::http::route::{Methods, Params};
+use crate::json::{self, Value};
+use crate::key::ConnKey;
+use crate::ws;
+
+const SELLERS: u8 = 0;
+const ORDERS: u8 = 1;
+
+/// Orders kept for `GET /sell/orders`: a seller's page shows the recent
+/// ones; older ones fall out so a test loop or a flood of posts cannot grow
+/// the server without bound (with [`MAX_BUYER_NAME`], under 100 KiB).
+pub const MAX_ORDERS: usize = 100;
+/// Longest `buyerName`, in characters: longer than any real name, and it
+/// bounds what each kept order costs.
+pub const MAX_BUYER_NAME: usize = 200;
 
 #[derive(Default)]
-pub struct Orders {}
+pub struct Orders {
+    /// Open `/sell/webSocket` sockets.
+    sellers: HashSet<ConnKey>,
+    /// Each order as its JSON object text, oldest first.
+    orders: VecDeque<Rc<str>>,
+    /// Orders created so far; the last one's sequence number.
+    created: u64,
+}
 
 impl Scenario for Orders {
     fn routes(&self) -> Vec<(Methods, &'static str, u8)> {
-        Vec::new()
+        vec![
+            (Methods::GET, "/sell/webSocket", SELLERS),
+            (Methods::GET.or(Methods::POST), "/sell/orders", ORDERS),
+        ]
     }
 
-    fn handle(&mut self, _route: u8, _req: &Request<'_>, _params: &Params<'_>, _cx: &Context<'_>, _out: &mut Vec<Action>) -> Reply {
-        Reply::Respond(crate::http::Response::text(404, "no such route"))
+    fn handle(
+        &mut self,
+        route: u8,
+        req: &Request<'_>,
+        _params: &Params<'_>,
+        cx: &Context<'_>,
+        out: &mut Vec<Action>,
+    ) -> Reply {
+        match (route, req.method) {
+            (SELLERS, method) => {
+                // Only a real upgrade is a seller (HEAD, or a GET the app
+                // refuses for want of `Upgrade`, is not).
+                if method == Method::Get && ws::is_upgrade(req) {
+                    self.sellers.insert(cx.key);
+                    log::info!("conn={} seller connected; sellers: {}", cx.key, self.sellers.len());
+                }
+                Reply::websocket(Vec::new())
+            }
+            (_, Method::Post) => Reply::Respond(self.create(&req.body, cx, out)),
+            _ => Reply::Respond(self.list()),
+        }
+    }
+
+    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Vec<Action>) {
+        if self.sellers.remove(&cx.key) {
+            log::info!("conn={} seller left ({why:?}); sellers: {}", cx.key, self.sellers.len());
+        }
+    }
+}
+
+impl Orders {
+    fn create(&mut self, body: &[u8], cx: &Context<'_>, out: &mut Vec<Action>) -> Response {
+        let (buyer, amount) = match order_fields(body) {
+            Ok(fields) => fields,
+            Err(why) => {
+                let mut body = String::from("{\"error\":");
+                json::push_str(&mut body, &why);
+                body.push('}');
+                return Response::json(400, body);
+            }
+        };
+        self.created += 1;
+        let id = format!("{}-{}", cx.unix_ms, self.created);
+        let mut order = String::from("{\"orderId\":");
+        json::push_str(&mut order, &id);
+        order.push_str(",\"buyerName\":");
+        json::push_str(&mut order, &buyer);
+        order.push_str(",\"amount\":");
+        json::push_number(&mut order, amount);
+        order.push('}');
+
+        // `{"type":"new-order",` then the order's own fields: one frame,
+        // shared by every seller.
+        let push = format!("{{\"type\":\"new-order\",{}", &order[1..]);
+        let mut frame = Vec::with_capacity(push.len() + ws::frame::MAX_HEADER);
+        ws::encode(ws::OpCode::Text, push.as_bytes(), &mut frame);
+        let frame: Rc<[u8]> = frame.into();
+        for &to in &self.sellers {
+            out.push(Action::Send { to, bytes: frame.clone() });
+        }
+        log::info!("order {id} created; pushed to {} sellers", self.sellers.len());
+
+        if self.orders.len() == MAX_ORDERS {
+            self.orders.pop_front();
+        }
+        self.orders.push_back(order.as_str().into());
+        Response::json(201, order)
+    }
+
+    fn list(&self) -> Response {
+        let mut body = String::with_capacity(2 + self.orders.iter().map(|o| o.len() + 1).sum::<usize>());
+        body.push('[');
+        for (i, order) in self.orders.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(order);
+        }
+        body.push(']');
+        Response::json(200, body)
+    }
+}
+
+/// `buyerName` and `amount` from a request body, or what is wrong with it.
+fn order_fields(body: &[u8]) -> Result<(String, f64), String> {
+    const EXAMPLE: &str = r#"{"buyerName":"Alice","amount":12.5}"#;
+    let text = std::str::from_utf8(body)
+        .map_err(|e| format!("the body is not UTF-8 (bad byte at offset {})", e.valid_up_to()))?;
+    if text.trim_ascii().is_empty() {
+        return Err(format!("the body is empty; send a JSON object such as {EXAMPLE}"));
+    }
+    let value = json::parse(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let Value::Object(members) = &value else {
+        return Err(format!("the body must be a JSON object such as {EXAMPLE}, not {}", value.kind()));
+    };
+    let field = |name: &str| -> Result<&Value, String> {
+        let mut found = members.iter().filter(|(n, _)| n == name).map(|(_, v)| v);
+        match (found.next(), found.next()) {
+            (None, _) => Err(format!("missing field \"{name}\"; send a JSON object such as {EXAMPLE}")),
+            (Some(_), Some(_)) => Err(format!("field \"{name}\" appears more than once")),
+            (Some(v), None) => Ok(v),
+        }
+    };
+    let buyer = match field("buyerName")? {
+        Value::String(s) if s.trim().is_empty() => return Err("\"buyerName\" must not be blank".into()),
+        Value::String(s) if s.chars().count() > MAX_BUYER_NAME => {
+            return Err(format!("\"buyerName\" is too long (at most {MAX_BUYER_NAME} characters)"))
+        }
+        Value::String(s) => s.clone(),
+        other => return Err(format!("\"buyerName\" must be a string, not {}", other.kind())),
+    };
+    let amount = match field("amount")? {
+        Value::Number(n) if n.is_finite() && *n >= 0.0 => *n,
+        Value::Number(_) => return Err("\"amount\" must not be negative".into()),
+        other => return Err(format!("\"amount\" must be a number, not {}", other.kind())),
+    };
+    Ok((buyer, amount))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Stats;
+    use httparse::Header;
+
+    fn key(index: u32) -> ConnKey {
+        ConnKey { index, gen: 1 }
+    }
+
+    const UPGRADE: &[Header<'static>] = &[Header { name: "Upgrade", value: b"websocket" }];
+
+    fn run(orders: &mut Orders, route: u8, method: Method, body: &str, index: u32) -> (Reply, Vec<Action>) {
+        let stats = Stats::default();
+        let cx = Context { key: key(index), now: 0, unix_ms: 1_714_550_400_123, stats: &stats };
+        let req = Request {
+            method,
+            method_token: "GET",
+            path: "/",
+            query: "",
+            minor: 1,
+            headers: if route == SELLERS { UPGRADE } else { &[] },
+            body: body.as_bytes().to_vec().into(),
+            keep_alive: true,
+        };
+        let mut out = Vec::new();
+        let reply = orders.handle(route, &req, &Params::default(), &cx, &mut out);
+        (reply, out)
+    }
+
+    fn answer(reply: Reply) -> (u16, String) {
+        match reply {
+            Reply::Respond(r) => (r.status, String::from_utf8_lossy(r.body.as_bytes()).into_owned()),
+            other => panic!("not a response: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_order_is_answered_kept_and_pushed_once_encoded() {
+        let mut orders = Orders::default();
+        run(&mut orders, SELLERS, Method::Get, "", 1);
+        run(&mut orders, SELLERS, Method::Get, "", 2);
+        let (reply, out) =
+            run(&mut orders, ORDERS, Method::Post, r#"{"amount":12.5,"buyerName":"Alice","x":[1]}"#, 3);
+        let want = r#"{"orderId":"1714550400123-1","buyerName":"Alice","amount":12.5}"#;
+        assert_eq!(answer(reply), (201, want.to_string()));
+        let push = r#"{"type":"new-order","orderId":"1714550400123-1","buyerName":"Alice","amount":12.5}"#;
+        let mut frame = Vec::new();
+        ws::encode(ws::OpCode::Text, push.as_bytes(), &mut frame);
+        let mut to = Vec::new();
+        let mut shared = None;
+        for action in &out {
+            let Action::Send { to: k, bytes } = action else { panic!("{action:?}") };
+            assert_eq!(&bytes[..], &frame[..]);
+            assert!(shared.get_or_insert(bytes.as_ptr()) == &bytes.as_ptr(), "one encoding, shared");
+            to.push(k.index);
+        }
+        to.sort();
+        assert_eq!(to, [1, 2]);
+        let (_, _) = run(&mut orders, ORDERS, Method::Post, r#"{"buyerName":"Bo \"B\"","amount":30.0}"#, 3);
+        let list = format!(r#"[{want},{{"orderId":"1714550400123-2","buyerName":"Bo \"B\"","amount":30}}]"#);
+        assert_eq!(answer(run(&mut orders, ORDERS, Method::Get, "", 3).0), (200, list.clone()));
+        assert_eq!(answer(run(&mut orders, ORDERS, Method::Head, "", 3).0), (200, list));
+    }
+
+    #[test]
+    fn bad_bodies_are_400_with_the_problem_named() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "the body is empty"),
+            (b"  \n", "the body is empty"),
+            (b"\xff{}", "not UTF-8"),
+            (b"{\"buyerName\":\"A\",", "invalid JSON: unexpected end of input at byte 17"),
+            (b"{'buyerName':'A'}", "invalid JSON: expected a member name"),
+            (b"{\"buyerName\":\"A\",\"amount\":NaN}", "invalid JSON: expected a value"),
+            (b"{\"buyerName\":\"A\",\"amount\":1e999}", "invalid JSON: number too large"),
+            (b"{\"buyerName\":\"A\",\"amount\":01}", "invalid JSON: leading zeros"),
+            (b"[]", "must be a JSON object such as"),
+            (b"\"Alice\"", "not a string"),
+            (b"{\"amount\":1}", "missing field \"buyerName\""),
+            (b"{\"buyerName\":\"A\"}", "missing field \"amount\""),
+            (b"{\"buyerName\":\"A\",\"amount\":1,\"amount\":2}", "field \"amount\" appears more than once"),
+            (b"{\"buyerName\":\"\",\"amount\":1}", "\"buyerName\" must not be blank"),
+            (b"{\"buyerName\":\" \\t\",\"amount\":1}", "\"buyerName\" must not be blank"),
+            (b"{\"buyerName\":7,\"amount\":1}", "\"buyerName\" must be a string, not a number"),
+            (b"{\"buyerName\":null,\"amount\":1}", "\"buyerName\" must be a string, not null"),
+            (b"{\"buyerName\":\"A\",\"amount\":\"12.5\"}", "\"amount\" must be a number, not a string"),
+            (b"{\"buyerName\":\"A\",\"amount\":true}", "\"amount\" must be a number, not a boolean"),
+            (b"{\"buyerName\":\"A\",\"amount\":-0.01}", "\"amount\" must not be negative"),
+        ];
+        for (body, want) in cases {
+            let got = order_fields(body).expect_err(&String::from_utf8_lossy(body));
+            assert!(got.contains(want), "{:?}: {got}", String::from_utf8_lossy(body));
+        }
+        let long = format!("{{\"buyerName\":\"{}\",\"amount\":1}}", "é".repeat(MAX_BUYER_NAME + 1));
+        assert!(order_fields(long.as_bytes()).is_err_and(|e| e.contains("too long")));
+        let longest = format!("{{\"buyerName\":\"{}\",\"amount\":0}}", "é".repeat(MAX_BUYER_NAME));
+        assert!(order_fields(longest.as_bytes()).is_ok());
+
+        let mut orders = Orders::default();
+        run(&mut orders, SELLERS, Method::Get, "", 1);
+        let (reply, out) = run(&mut orders, ORDERS, Method::Post, "{\"amount\":1}", 3);
+        let (status, body) = answer(reply);
+        assert_eq!(status, 400);
+        assert!(json::parse(&body).is_ok_and(|v| v.get("error").is_some()), "{body}");
+        assert!(out.is_empty() && orders.orders.is_empty() && orders.created == 0);
+    }
+
+    #[test]
+    fn only_the_newest_orders_are_kept() {
+        let mut orders = Orders::default();
+        for i in 0..MAX_ORDERS + 5 {
+            let body = format!("{{\"buyerName\":\"b{i}\",\"amount\":{i}}}");
+            assert_eq!(answer(run(&mut orders, ORDERS, Method::Post, &body, 3).0).0, 201);
+        }
+        let (_, list) = answer(run(&mut orders, ORDERS, Method::Get, "", 3).0);
+        let Ok(Value::Array(items)) = json::parse(&list) else { panic!("{list}") };
+        assert_eq!(items.len(), MAX_ORDERS);
+        assert_eq!(items[0].get("buyerName"), Some(&Value::String("b5".into())));
+        assert_eq!(items[0].get("orderId"), Some(&Value::String("1714550400123-6".into())));
+    }
+
+    #[test]
+    fn sellers_are_forgotten_and_head_registers_none() {
+        let stats = Stats::default();
+        let mut orders = Orders::default();
+        run(&mut orders, SELLERS, Method::Head, "", 1);
+        assert!(orders.sellers.is_empty());
+        run(&mut orders, SELLERS, Method::Get, "", 2);
+        let cx = Context { key: key(2), now: 0, unix_ms: 0, stats: &stats };
+        orders.on_end(&cx, End::Gone, &mut Vec::new());
+        assert!(orders.sellers.is_empty());
+        let (_, out) = run(&mut orders, ORDERS, Method::Post, r#"{"buyerName":"A","amount":0}"#, 3);
+        assert!(out.is_empty());
     }
 }

@@ -136,10 +136,17 @@ impl<T> Router<T> {
     }
 
     /// `path` is the raw path of the request-target (starts with `/`).
+    ///
+    /// A catch-all (`{*name}`) answers only paths no specific route knows:
+    /// `GET` on a POST-only route is 405, not a file lookup.
     pub fn find<'r, 'p>(&'r self, method: Method, path: &'p str) -> Found<'r, 'p, T> {
         let mut allowed = Methods::default();
         for route in &self.routes {
             let Some(params) = matches(&route.segments, path) else { continue };
+            let catch_all = matches!(route.segments.last(), Some(Segment::Rest(_)));
+            if catch_all && allowed != Methods::default() {
+                break;
+            }
             if method != Method::Options && route.methods.allows(method) {
                 return Found::Route(&route.value, params);
             }
@@ -263,6 +270,14 @@ mod tests {
             let params: Vec<(&str, String)> = params.iter().map(|(n, v)| (*n, v.to_string())).collect();
             assert_eq!(got_params, params, "{path}");
         }
+    }
+
+    #[test]
+    fn a_catch_all_does_not_answer_a_known_path() {
+        let r = router();
+        // /socket/{id}/send is POST only; GET must not fall to the files.
+        assert_eq!(r.find(Method::Get, "/socket/1/send"), Found::MethodNotAllowed(Methods::POST));
+        assert_eq!(r.find(Method::Put, "/socket/1/send"), Found::MethodNotAllowed(Methods::POST));
     }
 
     #[test]
