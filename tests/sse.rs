@@ -503,3 +503,16 @@ fn head_on_a_poll_that_would_wait_is_json() {
     let r = exchange(&server, b"HEAD /poll/h?timeout=5 HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!((r.status, r.header("content-type").as_deref()), (200, Some("application/json")));
 }
+
+#[test]
+fn a_huge_poll_timeout_is_clamped_not_a_crash() {
+    // Duration::from_secs_f64 panics past u64 seconds; with panic = "abort"
+    // in release that would take the whole server down.
+    let server = Server::start(&[]);
+    publish(&server, "/topics/h", "x", &[]);
+    for t in ["1e30", "1e300", "18446744073709551616"] {
+        let r = get(&server, &format!("/poll/h?since=0&timeout={t}"));
+        assert_eq!(r.status, 200, "timeout={t}");
+    }
+    assert_eq!(get(&server, "/plaintext").status, 200, "still serving");
+}

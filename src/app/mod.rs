@@ -33,7 +33,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
-use crate::http::route::{Found, Methods, Params, Router};
+use crate::http::route::{self, Found, Methods, Params, Router};
 use crate::http::{site, HttpError};
 use crate::hub::Hub;
 use crate::key::ConnKey;
@@ -409,5 +409,44 @@ impl Settings {
                 || self.allowed_origins.iter().any(|o| o.as_bytes().eq_ignore_ascii_case(origin))
         })
         .map_err(|refusal| Reply::Respond(refusal.response()))
+    }
+}
+
+/// `?timeout=SECS` on a demo stream, to shorten a SPEC timeout for tests and
+/// demos: fractional seconds, more than 0, at most `cap`; absent or blank
+/// gives `default`.
+pub(crate) fn timeout_param(query: &str, default: Duration, cap: Duration) -> Result<Duration, &'static str> {
+    match route::query(query, "timeout").filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<f64>() {
+            // Clamp before converting: from_secs_f64 panics past u64 seconds.
+            Ok(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s.min(cap.as_secs_f64()))),
+            _ => Err("timeout must be a number of seconds greater than 0"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_param_clamps_before_converting() {
+        let (default, cap) = (Duration::from_secs(60), Duration::from_secs(3600));
+        let cases: &[(&str, Result<Duration, ()>)] = &[
+            ("", Ok(default)),
+            ("timeout=", Ok(default)),
+            ("timeout=0.5", Ok(Duration::from_millis(500))),
+            ("timeout=1e30", Ok(cap)),
+            ("timeout=1e300", Ok(cap)),
+            ("timeout=0", Err(())),
+            ("timeout=-1", Err(())),
+            ("timeout=inf", Err(())),
+            ("timeout=NaN", Err(())),
+            ("timeout=soon", Err(())),
+        ];
+        for (q, want) in cases {
+            assert_eq!(timeout_param(q, default, cap).map_err(|_| ()), *want, "{q}");
+        }
     }
 }

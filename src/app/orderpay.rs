@@ -48,7 +48,7 @@ const RETRY_MS: u64 = 1000;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Cap on `&timeout=`: an hour is already longer than any checkout page
 /// stays open, and the cap keeps `Duration` arithmetic far from overflow.
-const MAX_TIMEOUT_SECS: f64 = 3600.0;
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 const CONNECTED: &str = "Connection succeeded";
 const TIMED_OUT: &str = "timeout!!";
@@ -111,7 +111,7 @@ impl OrderPay {
             Ok(id) => id,
             Err(why) => return Reply::Respond(Response::text(400, why)),
         };
-        let idle = match timeout(req) {
+        let idle = match super::timeout_param(req.query, DEFAULT_TIMEOUT, MAX_TIMEOUT) {
             Ok(d) => d,
             Err(why) => return Reply::Respond(Response::text(400, why)),
         };
@@ -188,18 +188,6 @@ fn payid(req: &Request<'_>) -> Result<i64, &'static str> {
         None => Err("payid is required, e.g. ?payid=123"),
         Some(v) if v.trim().is_empty() => Err("payid is required, e.g. ?payid=123"),
         Some(v) => v.parse::<i64>().map_err(|_| "payid must be an integer (64-bit signed), e.g. ?payid=123"),
-    }
-}
-
-/// `&timeout=SECS`: fractional seconds, more than 0, at most 3600 (larger
-/// values are capped); absent or blank means the SPEC's 60 s.
-fn timeout(req: &Request<'_>) -> Result<Duration, &'static str> {
-    let Some(v) = query(req.query, "timeout").filter(|v| !v.trim().is_empty()) else {
-        return Ok(DEFAULT_TIMEOUT);
-    };
-    match v.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(Duration::from_secs_f64(secs.min(MAX_TIMEOUT_SECS))),
-        _ => Err("timeout must be a number of seconds, more than 0 (at most 3600 is used)"),
     }
 }
 
@@ -336,7 +324,7 @@ mod tests {
             ("timeout=1e9", Duration::from_secs(3600)),
         ];
         for (q, want) in cases {
-            assert_eq!(timeout(&req(Method::Get, q)), Ok(*want), "{q}");
+            assert_eq!(crate::app::timeout_param(q, DEFAULT_TIMEOUT, MAX_TIMEOUT), Ok(*want), "{q}");
         }
     }
 }

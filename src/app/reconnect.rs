@@ -136,7 +136,7 @@ impl Scenario for Reconnect {
 
 impl Reconnect {
     fn stream(&mut self, req: &Request<'_>, cx: &Context<'_>) -> Reply {
-        let idle = match idle_timeout(req.query) {
+        let idle = match super::timeout_param(req.query, TIMEOUT, TIMEOUT) {
             Ok(d) => d,
             Err(why) => return Reply::Respond(Response::text(400, why)),
         };
@@ -220,17 +220,6 @@ fn push_datetime(unix_secs: u64, out: &mut String) {
         secs / 60 % 60,
         secs % 60
     );
-}
-
-/// `?timeout=SECS` (fractional, > 0, at most [`TIMEOUT`]), else [`TIMEOUT`].
-fn idle_timeout(q: &str) -> Result<Duration, &'static str> {
-    match query(q, "timeout").filter(|v| !v.is_empty()) {
-        None => Ok(TIMEOUT),
-        Some(v) => match v.parse::<f64>() {
-            Ok(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s.min(TIMEOUT.as_secs_f64()))),
-            _ => Err("timeout must be a number of seconds greater than 0"),
-        },
-    }
 }
 
 #[cfg(test)]

@@ -194,7 +194,7 @@ impl SseClients {
         cx: &Context<'_>,
         out: &mut Vec<Action>,
     ) -> Reply {
-        let idle = match idle_timeout(req.query) {
+        let idle = match super::timeout_param(req.query, TIMEOUT, TIMEOUT) {
             Ok(d) => d,
             Err(why) => return Reply::Respond(Response::text(400, why)),
         };
@@ -282,17 +282,6 @@ fn unknown(id: &str) -> Response {
     json::push_str(&mut body, id);
     body.push('}');
     Response::json(404, body)
-}
-
-/// `?timeout=SECS` (fractional, > 0, at most [`TIMEOUT`]), else [`TIMEOUT`].
-fn idle_timeout(q: &str) -> Result<Duration, &'static str> {
-    match query(q, "timeout").filter(|v| !v.is_empty()) {
-        None => Ok(TIMEOUT),
-        Some(v) => match v.parse::<f64>() {
-            Ok(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s.min(TIMEOUT.as_secs_f64()))),
-            _ => Err("timeout must be a number of seconds greater than 0"),
-        },
-    }
 }
 
 #[cfg(test)]
@@ -393,7 +382,7 @@ mod tests {
             ("timeout=x", None),
         ];
         for (q, want) in cases {
-            assert_eq!(idle_timeout(q).ok(), *want, "{q}");
+            assert_eq!(crate::app::timeout_param(q, TIMEOUT, TIMEOUT).ok(), *want, "{q}");
         }
     }
 

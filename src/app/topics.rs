@@ -347,7 +347,8 @@ impl Topics {
         let timeout = match query(req.query, "timeout").filter(|v| !v.is_empty()) {
             None => MAX_POLL,
             Some(v) => match v.parse::<f64>() {
-                Ok(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s).min(MAX_POLL),
+                // Clamp before converting: from_secs_f64 panics past u64 seconds.
+                Ok(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s.min(MAX_POLL.as_secs_f64())),
                 _ => return Reply::Respond(Response::text(400, "timeout must be a number of seconds")),
             },
         };
