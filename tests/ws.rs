@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -349,4 +349,79 @@ fn shutdown_closes_sockets_with_1001_and_refuses_new_upgrades() {
     server.signal("TERM");
     assert_eq!(close_code(&mut s), 1001);
     assert_eq!(server.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
+}
+
+#[test]
+fn a_ping_flood_without_reading_is_closed_not_buffered() {
+    // Pongs are output like any other: they count against --max-queue.
+    let server = Server::start(&["--max-queue", "64KiB"]);
+    let mut s = raw(&server, "/ws/echo");
+    let ping = frame(0x89, &[b'p'; 125]);
+    let flood: Vec<u8> = ping.iter().copied().cycle().take(ping.len() * 40_000).collect();
+    let _ = s.write_all(&flood);
+    let until = Instant::now() + Duration::from_secs(5);
+    while stat(&server, "drops") == 0 && Instant::now() < until {
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(stat(&server, "drops"), 1, "the flooding socket was not closed as too slow");
+    assert_eq!(stat(&server, "ws"), 0);
+    let rss_kb: u64 = std::fs::read_to_string(format!("/proc/{}/status", server.pid()))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches(" kB").parse().unwrap()))
+        .unwrap();
+    assert!(rss_kb < 32 * 1024, "server RSS {rss_kb} kB after a ping flood");
+}
+
+#[test]
+fn a_reader_that_keeps_up_gets_large_echoes_back_to_back() {
+    // Two 600 KiB messages in one burst: 1.2 MiB of echoes queued in one
+    // read pass is over the 1 MiB cap until it is flushed; a client that is
+    // reading must not be called slow for it.
+    let server = Server::start(&[]);
+    let mut ws = open(&server, "/ws/echo");
+    let big = vec![7u8; 600 * 1024];
+    ws.write(Message::binary(big.clone())).unwrap();
+    ws.write(Message::binary(big.clone())).unwrap();
+    ws.flush().unwrap();
+    for i in 0..2 {
+        assert_eq!(next_data(&mut ws), Message::binary(big.clone()), "echo {i}");
+    }
+    assert_eq!(stat(&server, "drops"), 0);
+}
+
+#[test]
+fn a_poll_answered_from_a_socket_message_keeps_its_pipelined_requests() {
+    // The poll is answered while the loop is reading the WebSocket; the
+    // poll's connection, paused behind 360 KB of pipelined requests (more
+    // than it reads before pausing), must resume reading them, not take a
+    // nested read for end-of-file.
+    let server = Server::start(&[]);
+    let mut sub = open(&server, "/topics/T");
+    let mut c = server.connect();
+    let mut req = b"GET /poll/T?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".to_vec();
+    for _ in 0..10_000 {
+        req.extend_from_slice(b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+    }
+    let mut writer = c.try_clone().unwrap();
+    let w = thread::spawn(move || writer.write_all(&req).is_ok());
+    thread::sleep(Duration::from_millis(300));
+    sub.send(Message::text("wake up")).unwrap();
+    let mut buf = Vec::new();
+    let poll = read_reply(&mut c, &mut buf, false).expect("the poll's answer");
+    assert_eq!(poll.text(), r#"[{"id":1,"event":null,"data":"wake up"}]"#);
+    for i in 0..10_000 {
+        let r = read_reply(&mut c, &mut buf, false).unwrap_or_else(|| panic!("pipelined answer {i} lost"));
+        assert_eq!(r.status, 200);
+    }
+    assert!(w.join().unwrap());
+}
+
+#[test]
+fn a_socket_cannot_publish_more_than_max_body() {
+    let server = Server::start(&["--max-body", "1KiB"]);
+    let mut s = raw(&server, "/topics/big");
+    write_all(&mut s, &frame(0x82, &[1u8; 2000]));
+    assert_eq!(close_code(&mut s), 1009);
+    assert_eq!(get(&server, "/poll/big?since=0&timeout=0").text(), "[]", "nothing was published");
 }

@@ -88,6 +88,9 @@ pub enum Action {
     /// End an event stream once what is queued has been written (a
     /// WebSocket with Close 1000).
     End { to: ConnKey },
+    /// Close a WebSocket with this code and reason (RFC 6455 §7.4.1) once
+    /// what is queued has been written; on an event stream, the same as End.
+    Close { to: ConnKey, code: u16, reason: &'static str },
     /// Answer a parked request.
     Respond { to: ConnKey, response: Response },
     /// Call [`App::on_timer`] with `token` at `at` (ms on the loop clock).

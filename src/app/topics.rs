@@ -142,6 +142,16 @@ impl Topics {
             super::Message::Text(t) => (t.as_bytes(), false),
             super::Message::Binary(b) => (b, true),
         };
+        // What is published stays in history: the same cap as a POST body
+        // (SPEC §5, --max-body), or a socket could fill history past it.
+        if data.len() > settings.max_body {
+            out.push(Action::Close {
+                to: cx.key,
+                code: ws::close::TOO_BIG,
+                reason: "message too big to publish",
+            });
+            return;
+        }
         self.deliver(&topic, None, data, binary, hub, out);
     }
 

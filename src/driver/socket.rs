@@ -66,7 +66,7 @@ impl Server {
     }
 
     /// Writes queued output until done or `WouldBlock`.
-    fn flush(&mut self, index: usize) {
+    pub(super) fn flush(&mut self, index: usize) {
         let Some(conn) = self.conns.get_mut(index) else { return };
         let Some(out) = conn.out.as_mut() else { return };
         let mut wrote = false;

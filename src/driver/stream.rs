@@ -89,6 +89,14 @@ impl Server {
                             self.end_stream(index, End::Done);
                         }
                     }
+                    Action::Close { to, code, reason } => {
+                        if let Some(index) = self.index_of(to) {
+                            match self.conns[index].phase {
+                                Phase::Ws { .. } => self.ws_close(index, Some((code, reason)), End::Done),
+                                _ => self.end_stream(index, End::Done),
+                            }
+                        }
+                    }
                     Action::Respond { to, response } => self.answer_parked(to, &response),
                     Action::Timer { at, token } => self.wheel.insert(at, Timer::App(token)),
                 }
@@ -103,7 +111,6 @@ impl Server {
     /// Queues shared bytes on a stream, enforcing the slow-consumer cap.
     fn deliver(&mut self, to: ConnKey, bytes: Rc<[u8]>) {
         let Some(index) = self.index_of(to) else { return };
-        let max_queue = self.config.max_queue;
         let now = self.now;
         let conn = &mut self.conns[index];
         let idle_ms = match conn.phase {
@@ -114,17 +121,14 @@ impl Server {
         if conn.ended {
             return;
         }
-        let queued = conn.queued_bytes();
         // SPEC §5: a client that does not read gets a bounded queue; past
         // it, the stream is closed (the client catches up from history when
         // it reconnects with Last-Event-ID). An empty queue takes any event,
         // however large: one big message must not drop a reader that keeps up.
-        if queued > 0 && queued + bytes.len() > max_queue {
-            log::info!("conn={to} slow consumer: {queued} bytes queued; closing the stream");
-            self.stats.drops += 1;
-            self.end_stream(index, End::TooSlow);
+        if !self.room_for(index, bytes.len()) {
             return;
         }
+        let conn = &mut self.conns[index];
         let out = conn.out.get_or_insert_with(|| self.pool.take());
         out.push_shared(bytes);
         self.stats.messages_out += 1;
@@ -137,6 +141,29 @@ impl Server {
         if idle_ms > 0 && !self.draining {
             self.arm(index, now + u64::from(idle_ms));
         }
+    }
+
+    /// Whether `len` more bytes may be queued for a stream or socket. Output
+    /// is queued during a whole read pass and flushed at its end, so a client
+    /// that reads may still have a full queue: before calling it slow, try to
+    /// write what is queued. Past the cap, the stream is ended as too slow
+    /// (WebSocket: close 1013) and counted.
+    pub(super) fn room_for(&mut self, index: usize, len: usize) -> bool {
+        let max_queue = self.config.max_queue;
+        let over = |s: &Self| {
+            s.conns.get(index).is_some_and(|c| c.queued_bytes() > 0 && c.queued_bytes() + len > max_queue)
+        };
+        if over(self) {
+            self.flush(index);
+        }
+        if !over(self) {
+            return true;
+        }
+        let queued = self.conns.get(index).map_or(0, |c| c.queued_bytes());
+        log::info!("conn={index} slow consumer: {queued} bytes queued; closing");
+        self.stats.drops += 1;
+        self.end_stream(index, End::TooSlow);
+        false
     }
 
     /// Flushes every connection that got output outside its own event.
@@ -262,14 +289,12 @@ impl Server {
         let conn = &mut self.conns[index];
         conn.phase = Phase::Http;
         conn.ended = false;
-        let was_paused = std::mem::replace(&mut conn.read_paused, false);
         self.send(index, response, minor, keep_alive && !self.draining, false);
-        // Requests that arrived meanwhile are waiting in `pending`; bytes
-        // that arrived while reading was paused raised no new event.
+        // Requests that arrived meanwhile are waiting in `pending`. If reading
+        // was paused, `settle` (at the end-of-pass flush) resumes it: this
+        // may run inside another connection's read, which holds the
+        // loop-wide buffer, so it must not read itself.
         self.http_input(index, &[]);
-        if was_paused {
-            self.read(index);
-        }
         if let Some(conn) = self.conns.get_mut(index) {
             if !conn.dirty {
                 conn.dirty = true;

@@ -87,10 +87,14 @@ impl Server {
             Incoming::Binary(bytes) => self.ws_message(index, Message::Binary(bytes)),
             // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a
             // Pong frame in response ... [with] identical Application data".
+            // Pongs count against --max-queue like any output: a client
+            // that sends pings and never reads must not grow our memory.
             Incoming::Ping(payload) => {
                 let mut frame = Vec::with_capacity(payload.len() + 2);
                 ws::encode(OpCode::Pong, payload, &mut frame);
-                self.ws_queue(index, &frame);
+                if self.room_for(index, frame.len()) {
+                    self.ws_queue(index, &frame);
+                }
             }
             Incoming::Pong(_) => {
                 if let Some(conn) = self.conns.get_mut(index) {
