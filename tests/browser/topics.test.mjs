@@ -36,19 +36,19 @@ async function until(check, what, ms = 10_000) {
   }
 }
 
-test('a dropped slow consumer reconnects by itself; every id arrives once or is announced lost', async () => {
+test('a burst larger than the queue does not drop a reader that keeps up', async () => {
   // Three 6 KB publishes pipelined in one TCP write land in one loop pass:
-  // 18 KB for a 16 KiB queue, so the stream is dropped (SPEC §5) and
-  // EventSource reconnects with Last-Event-ID. Whatever the replay cannot
-  // hold would be announced by `event: reset`.
+  // 18 KB queued for a 16 KiB cap. The server writes what is queued before
+  // judging (SPEC §5 drops clients that do not read, not bursts), so this
+  // reader, which does read, keeps its stream and misses nothing. A client
+  // that stops reading is dropped: tests/sse.rs and tests/ws.rs, with raw
+  // sockets that can stall, which an EventSource cannot.
   const s = await server(['--max-queue', '16KiB']);
   const ids = [];
-  const resets = [];
   const opens = [];
   const es = new EventSource(`${s.url}/topics/feed`);
   es.onopen = () => opens.push(Date.now());
   es.onmessage = (e) => ids.push(Number(e.lastEventId));
-  es.addEventListener('reset', (e) => resets.push(Number(e.data)));
   try {
     await until(() => opens.length === 1, 'the first open');
     for (let i = 1; i <= 3; i++) assert.equal((await publish(s, 'feed', `small ${i}`)).status, 202);
@@ -62,20 +62,12 @@ test('a dropped slow consumer reconnects by itself; every id arrives once or is 
       c.on('close', resolve);
       c.resume();
     });
-    await until(() => opens.length === 2, 'a reconnect after the drop');
     for (let i = 7; i <= 8; i++) await publish(s, 'feed', `small ${i}`);
-    await until(() => ids.includes(8), 'the live messages after the reconnect');
+    await until(() => ids.includes(8), 'every message');
+    assert.deepEqual(ids, [1, 2, 3, 4, 5, 6, 7, 8], 'each id once, in order');
+    assert.equal(opens.length, 1, 'never reconnected: the stream was kept');
     const stats = await (await fetch(`${s.url}/stats`)).json();
-    assert.equal(stats.drops, 1, 'dropped once');
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'in order');
-    assert.equal(new Set(ids).size, ids.length, 'none twice');
-    for (let id = 1; id <= 8; id++) {
-      assert.ok(ids.includes(id) || resets.some((r) => id < r), `id ${id} neither delivered nor announced lost`);
-    }
-    // What was queued before the drop is still written, so the reconnect
-    // resumes after it and the replay fits: nothing is lost at all.
-    assert.deepEqual(ids, [1, 2, 3, 4, 5, 6, 7, 8]);
-    assert.deepEqual(resets, []);
+    assert.equal(stats.drops, 0);
   } finally {
     es.close();
   }
