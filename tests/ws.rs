@@ -425,3 +425,23 @@ fn a_socket_cannot_publish_more_than_max_body() {
     assert_eq!(close_code(&mut s), 1009);
     assert_eq!(get(&server, "/poll/big?since=0&timeout=0").text(), "[]", "nothing was published");
 }
+
+#[test]
+fn a_live_but_slow_reader_is_closed_as_too_slow_not_as_dead() {
+    // A subscriber that reads nothing while more than the kernel's socket
+    // buffers is queued for it: its ping waits behind the data, so the
+    // missing pong means "too slow" (1013, a drop), not "gone".
+    let server = Server::start(&["--heartbeat", "300ms", "--max-queue", "64MiB", "--max-body", "2MiB"]);
+    let mut slow = raw(&server, "/topics/firehose");
+    let mb = vec![b'x'; 1 << 20];
+    for _ in 0..24 {
+        assert_eq!(publish(&server, "/topics/firehose", &mb, "text/plain").status, 202);
+    }
+    let until = Instant::now() + Duration::from_secs(5);
+    while stat(&server, "ws") > 0 && Instant::now() < until {
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(stat(&server, "ws"), 0, "the stalled socket was never closed");
+    assert_eq!(stat(&server, "drops"), 1, "closed as dead instead of as too slow");
+    assert_eq!(close_code(&mut slow), 1013);
+}

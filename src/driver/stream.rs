@@ -220,9 +220,19 @@ impl Server {
             }
         }
         for index in silent {
-            log::debug!("conn={index} websocket: no pong since the last ping; closing");
-            self.ws_close(index, None, End::Gone);
-            self.close(index, "no pong");
+            // No pong a whole beat later. With output still queued the ping
+            // may be stuck behind it: a client that reads too slowly (1013,
+            // counted as a drop); with nothing queued it had every chance:
+            // gone, and closed without a word.
+            if self.conns.get(index).is_some_and(|c| c.queued_bytes() > 0) {
+                log::info!("conn={index} websocket: no pong and output still queued; closing as too slow");
+                self.stats.drops += 1;
+                self.end_stream(index, End::TooSlow);
+            } else {
+                log::debug!("conn={index} websocket: no pong since the last ping; closing");
+                self.ws_close(index, None, End::Gone);
+                self.close(index, "no pong");
+            }
         }
         let next = self.after(self.config.heartbeat);
         self.wheel.insert(next, Timer::Heartbeat);
