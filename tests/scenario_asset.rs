@@ -74,12 +74,6 @@ fn broadcast(server: &Server, body: &str) -> Reply {
     post(server, "/ws/asset/broadcast", body.as_bytes())
 }
 
-fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
 /// Waits for `/stats` `"ws"` to reach `want` (a close is noticed
 /// asynchronously).
 fn ws_count_becomes(server: &Server, want: u64) {

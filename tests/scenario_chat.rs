@@ -54,12 +54,6 @@ fn leave(mut ws: Ws) {
     }
 }
 
-fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
 /// Polls /stats until `key` is `want` (a socket's end is noticed asynchronously).
 fn stat_becomes(server: &Server, key: &str, want: u64) {
     let until = Instant::now() + Duration::from_secs(5);

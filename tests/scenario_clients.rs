@@ -88,12 +88,6 @@ impl Stream {
     }
 }
 
-fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
 /// Polls `/stats` until `key` reads `want` (the server notices ends within a
 /// loop pass; the test should not depend on exactly when).
 fn stat_becomes(server: &Server, key: &str, want: u64) {

@@ -71,12 +71,6 @@ impl Stream {
     }
 }
 
-fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
 fn stat_becomes(server: &Server, key: &str, want: u64) {
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {

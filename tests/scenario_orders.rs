@@ -75,12 +75,6 @@ fn leave(mut ws: Ws) {
     }
 }
 
-fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
 fn stat_becomes(server: &Server, key: &str, want: u64) {
     let until = Instant::now() + Duration::from_secs(5);
     let mut got = stat(server, key);

@@ -96,12 +96,6 @@ impl Stream {
     }
 }
 
-fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
 /// Waits (a little) for a figure: a stream's end reaches the server as soon
 /// as its socket says so, not at the instant the test drops it.
 fn stat_becomes(server: &Server, key: &str, want: u64) {

@@ -148,12 +148,6 @@ fn send_many(server: &Server, n: usize) {
     }
 }
 
-fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
 #[test]
 fn datetime_helper_reads_known_values() {
     assert_eq!(unix_secs("1970-01-01 00:00:00"), 0);

@@ -56,12 +56,6 @@ fn post(server: &Server, path: &str, body: &[u8]) -> Reply {
     exchange(server, &req)
 }
 
-fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
 /// Waits for `/stats` `"ws"` to reach `want` (a close is noticed
 /// asynchronously).
 fn ws_count_becomes(server: &Server, want: u64) {

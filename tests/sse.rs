@@ -76,12 +76,6 @@ fn publish(server: &Server, path: &str, body: &str, extra: &[&str]) -> (String, 
     (head, String::from_utf8(body).unwrap())
 }
 
-fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
 #[test]
 fn stream_head_is_spec_section_4() {
     let server = Server::start(&[]);

@@ -109,12 +109,6 @@ fn close_code(s: &mut TcpStream) -> u16 {
     }
 }
 
-fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
 #[test]
 fn handshake_answers_with_the_rfc_accept_key() {
     let server = Server::start(&[]);

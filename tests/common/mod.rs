@@ -197,6 +197,13 @@ pub fn get(server: &Server, path: &str) -> Reply {
     exchange(server, format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
 }
 
+/// A figure from `/stats` (`"key":N`), read with a plain GET.
+pub fn stat(server: &Server, key: &str) -> u64 {
+    let json = get(server, "/stats").text();
+    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
+    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
+}
+
 /// Whether the server closed the connection (EOF) within `within`.
 pub fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     stream.set_read_timeout(Some(within)).unwrap();
