@@ -1,0 +1,360 @@
+//! Command line: the scenario, its knobs, and a `--help` that says what each
+//! figure means.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const HELP: &str = "\
+pushwire-load: drive a server that speaks the bench protocol and measure it
+
+usage: pushwire-load SCENARIO [options]
+       pushwire-load plot --svg FILE REPORT.json...
+
+scenarios:
+  capacity   hold --conns idle WebSocket or SSE subscribers of /topics/bench;
+             server RSS per connection (/proc/PID/status), kernel socket memory
+             (/proc/net/sockstat, /proc/meminfo) apart; then one broadcast must
+             reach every connection
+  echo       --conns WebSockets on /ws/echo, each with --inflight messages out;
+             messages/s, latency percentiles, every byte compared
+  fanout     --subs subscribers of /topics/bench, POST /topics/bench at --rate
+             (0: as fast as the server accepts); deliveries/s, loss, order,
+             end-to-end latency percentiles
+  plaintext  --conns keep-alive connections, GET /plaintext one at a time;
+             requests/s, latency percentiles
+  bytes      bytes on the wire per update: polling, long-polling, SSE, WebSocket
+  plot       draw several reports (JSON) in one SVG: capacity reports as server
+             memory against connections, the others as latency distributions
+
+options:
+  --target HOST:PORT   the server (default 127.0.0.1:8080)
+  --server-pid PID     the server's process: its CPU time and RSS (with its child
+                       processes) are read from /proc; without it the server
+                       figures are left out
+  --name NAME          the server's name in reports and plots (default: target)
+  --proto ws|sse       capacity and fanout: subscriber protocol (default ws)
+  --conns N            capacity (10000), echo (100), plaintext (64)
+  --subs N             fanout subscribers (1000)
+  --inflight N         echo: messages in flight per connection (1)
+  --size BYTES         message size, at least 34 (64)
+  --duration SECS      measured time for echo, fanout, plaintext (10)
+  --warmup SECS        unmeasured time before it (2)
+  --rate N             fanout publishes per second; 0 = as fast as accepted (0)
+  --pipeline N         fanout: publish requests in flight at --rate 0 (16)
+  --window N           fanout at --rate 0: publishes not yet delivered to every
+                       subscriber, at most (256); keeps a slower load generator
+                       from turning into loss
+  --updates N          bytes: updates to publish (20)
+  --interval MS        bytes: time between updates; polling polls 4x as often (500)
+  --procs N            worker processes (default: one per 15000 connections;
+                       a process may hold at most 20000 open files here)
+  --addrs N            spread connections over 127.0.0.1 .. 127.0.0.N; the server
+                       must listen on 0.0.0.0 (default 1)
+  --hold SECS          capacity: keep the connections open this long (0)
+  --json FILE          write the report as JSON
+  --svg FILE           write a plot: memory against connections (capacity),
+                       latency distribution (echo, fanout, plaintext)
+  -q, --quiet          no progress lines
+  -h, --help           this text
+
+The load generator reports its own CPU use: a figure measured while it was
+saturated (\"load: saturated\") measures the load generator, not the server.
+Pin the server and the load to different cores (taskset) for steady figures.
+";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Scenario {
+    Capacity,
+    Echo,
+    Fanout,
+    Plaintext,
+    Bytes,
+    Plot,
+}
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Capacity => "capacity",
+            Scenario::Echo => "echo",
+            Scenario::Fanout => "fanout",
+            Scenario::Plaintext => "plaintext",
+            Scenario::Bytes => "bytes",
+            Scenario::Plot => "plot",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Proto {
+    Ws,
+    Sse,
+}
+
+impl Proto {
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Ws => "ws",
+            Proto::Sse => "sse",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub scenario: Scenario,
+    pub target: SocketAddr,
+    /// The host as the user wrote it, for `Host:` headers.
+    pub host: String,
+    pub server_pid: Option<u32>,
+    pub name: String,
+    pub proto: Proto,
+    pub conns: usize,
+    pub inflight: usize,
+    pub size: usize,
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub rate: f64,
+    pub pipeline: usize,
+    pub window: u64,
+    pub updates: usize,
+    pub interval: Duration,
+    pub procs: Option<usize>,
+    pub addrs: u8,
+    pub hold: Duration,
+    pub json: Option<PathBuf>,
+    pub svg: Option<PathBuf>,
+    pub quiet: bool,
+    /// `plot`: the reports to draw.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// What `parse` found: options to run, or a request for help.
+pub enum Parsed {
+    Run(Box<Options>),
+    Help,
+}
+
+pub fn parse(args: &[String]) -> Result<Parsed, String> {
+    let mut it = args.iter();
+    let first = it.next().ok_or("no scenario given (try --help)")?;
+    let scenario = match first.as_str() {
+        "-h" | "--help" => return Ok(Parsed::Help),
+        "capacity" => Scenario::Capacity,
+        "echo" => Scenario::Echo,
+        "fanout" => Scenario::Fanout,
+        "plaintext" => Scenario::Plaintext,
+        "bytes" => Scenario::Bytes,
+        "plot" => Scenario::Plot,
+        other => {
+            return Err(format!(
+                "unknown scenario '{other}' (capacity, echo, fanout, plaintext, bytes, plot)"
+            ))
+        }
+    };
+    let mut target = "127.0.0.1:8080".to_string();
+    let mut conns = None;
+    let mut subs = None;
+    let mut o = Options {
+        scenario,
+        target: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+        host: String::new(),
+        server_pid: None,
+        name: String::new(),
+        proto: Proto::Ws,
+        conns: 0,
+        inflight: 1,
+        size: 64,
+        duration: Duration::from_secs(10),
+        warmup: Duration::from_secs(2),
+        rate: 0.0,
+        pipeline: 16,
+        window: 256,
+        updates: 20,
+        interval: Duration::from_millis(500),
+        procs: None,
+        addrs: 1,
+        hold: Duration::ZERO,
+        json: None,
+        svg: None,
+        quiet: false,
+        inputs: Vec::new(),
+    };
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = || -> Result<String, String> {
+            inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{flag} needs a value"))
+        };
+        match flag {
+            "-h" | "--help" => return Ok(Parsed::Help),
+            "-q" | "--quiet" => o.quiet = true,
+            "--target" => target = value()?,
+            "--server-pid" => o.server_pid = Some(number(flag, &value()?)?),
+            "--name" => o.name = value()?,
+            "--proto" => {
+                o.proto = match value()?.as_str() {
+                    "ws" => Proto::Ws,
+                    "sse" => Proto::Sse,
+                    other => return Err(format!("--proto is ws or sse, not '{other}'")),
+                }
+            }
+            "--conns" => conns = Some(positive(flag, &value()?)?),
+            "--subs" => subs = Some(positive(flag, &value()?)?),
+            "--inflight" => o.inflight = positive(flag, &value()?)?,
+            "--size" => o.size = number(flag, &value()?)?,
+            "--duration" => o.duration = seconds(flag, &value()?)?,
+            "--warmup" => o.warmup = seconds(flag, &value()?)?,
+            "--rate" => {
+                let v = value()?;
+                o.rate = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite() && *r >= 0.0)
+                    .ok_or(format!("--rate: '{v}' is not a rate ≥ 0"))?;
+            }
+            "--pipeline" => o.pipeline = positive(flag, &value()?)?,
+            "--window" => o.window = positive(flag, &value()?)? as u64,
+            "--updates" => o.updates = positive(flag, &value()?)?,
+            "--interval" => o.interval = Duration::from_millis(positive(flag, &value()?)? as u64),
+            "--procs" => o.procs = Some(positive(flag, &value()?)?),
+            "--addrs" => {
+                let v = value()?;
+                o.addrs = v
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|n| *n >= 1 && *n <= 254)
+                    .ok_or(format!("--addrs: '{v}' is not 1..254"))?;
+            }
+            "--hold" => o.hold = seconds(flag, &value()?)?,
+            "--json" => o.json = Some(PathBuf::from(value()?)),
+            "--svg" => o.svg = Some(PathBuf::from(value()?)),
+            _ if scenario == Scenario::Plot && !arg.starts_with('-') => o.inputs.push(PathBuf::from(arg)),
+            _ => return Err(format!("unknown option '{arg}' (try --help)")),
+        }
+    }
+    if scenario == Scenario::Plot {
+        if o.inputs.is_empty() || o.svg.is_none() {
+            return Err("plot needs --svg FILE and at least one report".into());
+        }
+        return Ok(Parsed::Run(Box::new(o)));
+    }
+    o.conns = match scenario {
+        Scenario::Fanout => subs.or(conns).unwrap_or(1000),
+        Scenario::Capacity => conns.unwrap_or(10_000),
+        Scenario::Echo => conns.unwrap_or(100),
+        Scenario::Plaintext => conns.unwrap_or(64),
+        Scenario::Bytes | Scenario::Plot => 1,
+    };
+    if o.size < crate::payload::MIN_SIZE {
+        return Err(format!(
+            "--size must be at least {} bytes (a sequence number and a time)",
+            crate::payload::MIN_SIZE
+        ));
+    }
+    o.target = resolve(&target)?;
+    o.host = target.clone();
+    if o.name.is_empty() {
+        o.name = target;
+    }
+    if o.addrs > 1 && !o.target.ip().is_loopback() && !o.target.ip().is_unspecified() {
+        return Err("--addrs spreads over 127.0.0.x: the target must be a loopback address".into());
+    }
+    Ok(Parsed::Run(Box::new(o)))
+}
+
+impl Options {
+    /// The i-th destination: 127.0.0.(1 + i mod --addrs) when spreading,
+    /// else the target itself. Each address is a fresh space of 4-tuples, so
+    /// ~28,000 ephemeral ports per address stop being the ceiling.
+    pub fn destination(&self, i: usize) -> SocketAddr {
+        if self.addrs <= 1 {
+            return self.target;
+        }
+        let last = 1 + (i % usize::from(self.addrs)) as u8;
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)), self.target.port())
+    }
+}
+
+fn resolve(target: &str) -> Result<SocketAddr, String> {
+    let mut addrs = target.to_socket_addrs().map_err(|e| format!("--target '{target}': {e}"))?;
+    let addr = addrs.next().ok_or(format!("--target '{target}' resolves to nothing"))?;
+    if !addr.ip().is_loopback() && !addr.ip().is_unspecified() {
+        // Load goes to loopback only: this tool is for measuring a server on
+        // this machine, not for pointing at someone else's.
+        return Err(format!("--target {addr} is not a loopback address"));
+    }
+    Ok(addr)
+}
+
+fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
+    v.parse().map_err(|_| format!("{flag}: '{v}' is not a number"))
+}
+
+fn positive(flag: &str, v: &str) -> Result<usize, String> {
+    number::<usize>(flag, v)
+        .and_then(|n| if n == 0 { Err(format!("{flag} must be at least 1")) } else { Ok(n) })
+}
+
+fn seconds(flag: &str, v: &str) -> Result<Duration, String> {
+    let s = v.strip_suffix('s').unwrap_or(v);
+    s.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e6)
+        .map(Duration::from_secs_f64)
+        .ok_or(format!("{flag}: '{v}' is not a number of seconds"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Options, String> {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        match parse(&args)? {
+            Parsed::Run(o) => Ok(*o),
+            Parsed::Help => Err("help".into()),
+        }
+    }
+
+    #[test]
+    fn defaults_per_scenario() {
+        assert_eq!(run(&["capacity"]).unwrap().conns, 10_000);
+        assert_eq!(run(&["echo"]).unwrap().conns, 100);
+        assert_eq!(run(&["fanout"]).unwrap().conns, 1000);
+        assert_eq!(run(&["fanout", "--subs", "7"]).unwrap().conns, 7);
+        assert_eq!(run(&["plaintext"]).unwrap().conns, 64);
+        let o = run(&["echo", "--target=127.0.0.1:9", "--inflight", "16", "--duration", "2.5s"]).unwrap();
+        assert_eq!((o.target.port(), o.inflight, o.duration), (9, 16, Duration::from_millis(2500)));
+        assert_eq!(o.name, "127.0.0.1:9");
+    }
+
+    #[test]
+    fn bad_input_says_what_is_wrong() {
+        for (args, error) in [
+            (&["nope"][..], "unknown scenario 'nope'"),
+            (&["echo", "--conns", "0"], "--conns must be at least 1"),
+            (&["echo", "--conns"], "--conns needs a value"),
+            (&["echo", "--size", "10"], "--size must be at least 34"),
+            (&["echo", "--proto", "tcp"], "--proto is ws or sse"),
+            (&["echo", "--target", "10.1.2.3:80"], "is not a loopback address"),
+            (&["echo", "--bogus"], "unknown option '--bogus'"),
+            (&["plot", "a.json"], "plot needs --svg"),
+            (&["fanout", "--rate", "-1"], "--rate: '-1'"),
+        ] {
+            let got = run(args).err().unwrap_or_default();
+            assert!(got.contains(error), "{args:?}: {got}");
+        }
+        assert!(matches!(parse(&["--help".to_string()]), Ok(Parsed::Help)));
+    }
+
+    #[test]
+    fn destinations_spread_over_loopback() {
+        let o = run(&["capacity", "--target", "127.0.0.1:80", "--addrs", "3"]).unwrap();
+        let got: Vec<String> = (0..4).map(|i| o.destination(i).to_string()).collect();
+        assert_eq!(got, ["127.0.0.1:80", "127.0.0.2:80", "127.0.0.3:80", "127.0.0.1:80"]);
+    }
+}

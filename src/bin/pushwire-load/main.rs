@@ -1,0 +1,92 @@
+//! pushwire-load: a load generator for any server that speaks the bench
+//! protocol (`/plaintext`, `/ws/echo`, `/topics/bench` over WebSocket and
+//! SSE, `POST /topics/bench`): pushwire and the peers it is measured against.
+//!
+//! ```text
+//!   coordinator (this process)                 worker processes (`__worker`)
+//!   cli ─► scenario ─► Fleet ── stdin: go, measure, stop ──► mio loop, its share
+//!              │         ▲ ◄── stdout: progress, results ──   of the connections
+//!              │         └─ /proc: server CPU and RSS, load CPU
+//!              └─► report (JSON), svg (plot)
+//! ```
+//!
+//! The wire formats are sans-IO (`wire/`) and tested with byte vectors.
+#![forbid(unsafe_code)]
+
+mod bytes;
+mod capacity;
+mod cli;
+mod closed_loop;
+mod fanout;
+mod fleet;
+mod hist;
+mod payload;
+mod plot;
+mod procfs;
+mod publisher;
+mod report;
+mod run;
+mod svg;
+mod wire;
+mod worker;
+
+use std::process::ExitCode;
+
+use cli::{Parsed, Scenario};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("__worker") {
+        return worker_main(&args[1..]);
+    }
+    let opts = match cli::parse(&args) {
+        Ok(Parsed::Run(opts)) => opts,
+        Ok(Parsed::Help) => {
+            print!("{}", cli::HELP);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("pushwire-load: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match opts.scenario {
+        Scenario::Capacity => capacity::run(&opts, &args),
+        Scenario::Echo | Scenario::Plaintext => closed_loop::run(&opts, &args),
+        Scenario::Fanout => fanout::run(&opts, &args),
+        Scenario::Bytes => bytes::run(&opts),
+        Scenario::Plot => plot::run(&opts),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pushwire-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `__worker FIRST COUNT -- ARGS...`
+fn worker_main(args: &[String]) -> ExitCode {
+    let (Some(first), Some(count)) =
+        (args.first().and_then(|a| a.parse().ok()), args.get(1).and_then(|a| a.parse().ok()))
+    else {
+        eprintln!("pushwire-load: __worker FIRST COUNT -- ARGS");
+        return ExitCode::from(2);
+    };
+    let rest = args.get(3..).unwrap_or_default();
+    let opts = match cli::parse(rest) {
+        Ok(Parsed::Run(opts)) => opts,
+        _ => {
+            eprintln!("pushwire-load: worker: bad arguments");
+            return ExitCode::from(2);
+        }
+    };
+    match worker::main(first, count, *opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pushwire-load: worker: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The fan-out publisher: POST /topics/bench on one keep-alive connection,
+//! pipelined, at a fixed rate or as fast as the server accepts and the
+//! subscribers keep up. Blocking I/O on its own thread: one socket needs
+//! no event loop.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::cli::Options;
+use crate::payload;
+use crate::wire::body::BodyReader;
+use crate::wire::http;
+use crate::worker::unix_ns;
+
+/// Shared between the publisher thread and the coordinator.
+#[derive(Default)]
+pub struct Shared {
+    pub stop: AtomicBool,
+    /// Lowest sequence number still due on any open subscriber.
+    pub min_next: AtomicU64,
+    /// Publishes accepted (2xx), and refused.
+    pub accepted: AtomicU64,
+    pub refused: AtomicU64,
+}
+
+pub struct Outcome {
+    pub published: u64,
+    pub first_refusal: Option<String>,
+}
+
+pub fn run(opts: &Options, shared: &Arc<Shared>) -> Result<Outcome, String> {
+    let mut stream =
+        TcpStream::connect(opts.target).map_err(|e| format!("publisher: connect {}: {e}", opts.target))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_millis(1))).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let mut seq = 0u64;
+    let mut answered = 0u64;
+    let mut out = Vec::new();
+    let mut msg = Vec::new();
+    let mut inbuf = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    let mut body = None::<(BodyReader, u16)>;
+    let mut sink = Vec::new();
+    let mut first_refusal = None;
+    let mut last_answer = Instant::now();
+    loop {
+        let stopping = shared.stop.load(Ordering::Relaxed);
+        if stopping && answered == seq {
+            return Ok(Outcome { published: seq, first_refusal });
+        }
+        // Queue what may go now.
+        out.clear();
+        while !stopping && seq - answered < opts.pipeline as u64 && may_send(opts, shared, seq, start) {
+            msg.clear();
+            payload::write(seq, unix_ns(), opts.size, &mut msg);
+            http::request(
+                "POST",
+                &opts.host,
+                "/topics/bench",
+                &[("Content-Type", "text/plain")],
+                &msg,
+                &mut out,
+            );
+            seq += 1;
+        }
+        if !out.is_empty() {
+            stream.write_all(&out).map_err(|e| format!("publisher: write: {e}"))?;
+        }
+        if seq == answered {
+            // Nothing in flight: wait for the rate or the window to open.
+            std::thread::sleep(Duration::from_micros(200));
+            continue;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => {
+                return Err(format!("publisher: the server closed the connection after {answered} answers"))
+            }
+            Ok(n) => inbuf.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
+                if last_answer.elapsed() > Duration::from_secs(10) {
+                    return Err(format!(
+                        "publisher: no answer for 10 s ({} publishes in flight)",
+                        seq - answered
+                    ));
+                }
+                continue;
+            }
+            Err(e) => return Err(format!("publisher: read: {e}")),
+        }
+        // Take in every complete answer.
+        let mut used = 0;
+        loop {
+            if body.is_none() {
+                match http::parse_head(&inbuf[used..], false).map_err(|e| format!("publisher: {e}"))? {
+                    Some(head) => {
+                        used += head.len;
+                        body = Some((BodyReader::new(head.body), head.status));
+                    }
+                    None => break,
+                }
+            }
+            let Some((reader, status)) = body.as_mut() else { break };
+            sink.clear();
+            let (n, complete) =
+                reader.feed(&inbuf[used..], &mut sink).map_err(|e| format!("publisher: {e}"))?;
+            used += n;
+            if !complete {
+                break;
+            }
+            let status = *status;
+            body = None;
+            answered += 1;
+            last_answer = Instant::now();
+            if (200..300).contains(&status) {
+                shared.accepted.fetch_add(1, Ordering::Relaxed);
+            } else {
+                shared.refused.fetch_add(1, Ordering::Relaxed);
+                first_refusal.get_or_insert_with(|| {
+                    format!("POST answered {status}: {}", String::from_utf8_lossy(&sink))
+                });
+            }
+        }
+        inbuf.drain(..used);
+    }
+}
+
+fn may_send(opts: &Options, shared: &Shared, seq: u64, start: Instant) -> bool {
+    if opts.rate > 0.0 {
+        return start.elapsed().as_secs_f64() * opts.rate >= seq as f64;
+    }
+    let min_next = shared.min_next.load(Ordering::Relaxed);
+    min_next == u64::MAX || seq < min_next + opts.window
+}

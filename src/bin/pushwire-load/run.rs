@@ -1,0 +1,242 @@
+//! What every scenario shares: progress lines, the server's /proc figures,
+//! the load generator's own CPU, and the head of every report.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use crate::cli::Options;
+use crate::procfs;
+use crate::report::{int, num, obj, s, Value};
+
+/// Prints a progress line about once a second on stderr (rewritten in place
+/// on a terminal), so a long run is never silent.
+pub struct Ticker {
+    quiet: bool,
+    tty: bool,
+    last: Option<Instant>,
+    dirty: bool,
+}
+
+impl Ticker {
+    pub fn new(opts: &Options) -> Ticker {
+        Ticker { quiet: opts.quiet, tty: std::io::stderr().is_terminal(), last: None, dirty: false }
+    }
+
+    /// Shows `text` unless a line went out less than a second ago.
+    pub fn show(&mut self, text: impl FnOnce() -> String) {
+        if self.quiet || self.last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        self.print(&text());
+    }
+
+    /// Shows `text` now: a phase change.
+    pub fn say(&mut self, text: &str) {
+        if !self.quiet {
+            self.print(text);
+            self.done();
+        }
+    }
+
+    fn print(&mut self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = if self.tty { write!(err, "\r\x1b[K{text}") } else { writeln!(err, "{text}") };
+        self.dirty = self.tty;
+    }
+
+    /// Ends a rewritten line before something else is printed.
+    pub fn done(&mut self) {
+        if self.dirty {
+            eprintln!();
+            self.dirty = false;
+        }
+    }
+}
+
+/// The server's CPU time (its process and children), when a PID was given.
+pub fn server_cpu(opts: &Options) -> Option<u64> {
+    opts.server_pid.and_then(|pid| procfs::tree_cpu_ns(pid).ok())
+}
+
+pub fn server_rss(opts: &Options) -> Option<u64> {
+    opts.server_pid.and_then(|pid| procfs::tree_rss_bytes(pid).ok())
+}
+
+/// A CPU interval: readings at the start and the end of a measured window.
+#[derive(Clone, Copy, Debug)]
+pub struct Span {
+    pub server: Option<u64>,
+    pub load: u64,
+    pub at: Instant,
+}
+
+impl Span {
+    pub fn start(opts: &Options, load_cpu: u64) -> Span {
+        Span { server: server_cpu(opts), load: load_cpu, at: Instant::now() }
+    }
+
+    /// The window's length and CPU use: (wall, server ns, load ns).
+    pub fn end(&self, opts: &Options, load_cpu: u64) -> Window {
+        let wall = self.at.elapsed();
+        let server = match (self.server, server_cpu(opts)) {
+            (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+            _ => None,
+        };
+        Window { wall, server_ns: server, load_ns: load_cpu.saturating_sub(self.load) }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub wall: Duration,
+    pub server_ns: Option<u64>,
+    pub load_ns: u64,
+}
+
+impl Window {
+    /// Fraction of the cores the load generator may use that it did use.
+    pub fn load_share(&self) -> f64 {
+        self.load_ns as f64 / self.wall.as_nanos().max(1) as f64 / procfs::allowed_cpus() as f64
+    }
+
+    /// A load generator above 90 % of its cores was the bottleneck: the rate
+    /// it measured is its own, and only the server's CPU per unit still
+    /// describes the server.
+    pub fn saturated(&self) -> bool {
+        self.load_share() >= 0.9
+    }
+
+    /// Server CPU per unit of work, in ns.
+    pub fn server_ns_per(&self, units: u64) -> Option<f64> {
+        self.server_ns.filter(|_| units > 0).map(|ns| ns as f64 / units as f64)
+    }
+
+    pub fn report(&self, units: u64) -> Value {
+        let mut members = vec![
+            ("seconds", num(self.wall.as_secs_f64())),
+            ("load_cpu_ns", int(self.load_ns)),
+            ("load_cpu_share", num(self.load_share())),
+            ("load_cpus", int(procfs::allowed_cpus() as u64)),
+            ("load_saturated", Value::Bool(self.saturated())),
+        ];
+        if let Some(ns) = self.server_ns {
+            members.push(("server_cpu_ns", int(ns)));
+            members.push(("server_cpu_share", num(ns as f64 / self.wall.as_nanos().max(1) as f64)));
+        }
+        if let Some(per) = self.server_ns_per(units) {
+            members.push(("server_ns_per_unit", num(per)));
+        }
+        obj(members)
+    }
+
+    /// "load 87% of 1 cpu (saturated)" for the summary.
+    pub fn describe(&self) -> String {
+        let cpus = procfs::allowed_cpus();
+        let sat = if self.saturated() {
+            " — SATURATED: the rate is the load generator's, not the server's"
+        } else {
+            ""
+        };
+        format!(
+            "load generator {:.0}% of {cpus} cpu{}{sat}",
+            self.load_share() * 100.0,
+            if cpus == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// The head of every report: what ran, against what, where, when.
+pub fn head(opts: &Options) -> Vec<(&'static str, Value)> {
+    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    vec![
+        ("tool", s(concat!("pushwire-load ", env!("CARGO_PKG_VERSION")))),
+        ("scenario", s(opts.scenario.name())),
+        ("server", s(&opts.name)),
+        ("target", s(&opts.target.to_string())),
+        ("server_pid", opts.server_pid.map_or(Value::Null, |p| int(u64::from(p)))),
+        ("unix_time", int(unix)),
+        ("load_cpus", int(procfs::allowed_cpus() as u64)),
+    ]
+}
+
+/// Latency percentiles in µs, from a histogram in ns.
+pub fn latency(h: &crate::hist::Hist) -> Value {
+    let us = |ns: u64| num(ns as f64 / 1000.0);
+    obj(vec![
+        ("count", int(h.count())),
+        ("min_us", us(h.min())),
+        ("p50_us", us(h.percentile(50.0))),
+        ("p90_us", us(h.percentile(90.0))),
+        ("p99_us", us(h.percentile(99.0))),
+        ("p999_us", us(h.percentile(99.9))),
+        ("max_us", us(h.max())),
+        ("mean_us", num(h.mean() / 1000.0)),
+        (
+            "distribution",
+            crate::report::arr(
+                h.distribution()
+                    .into_iter()
+                    .map(|(p, ns)| crate::report::arr(vec![num(p), num(ns as f64 / 1000.0)]))
+                    .collect(),
+            ),
+        ),
+    ])
+}
+
+/// "p50 0.21 ms · p99 1.53 ms · max 4.0 ms"
+pub fn latency_line(h: &crate::hist::Hist) -> String {
+    let ms = |ns: u64| ns as f64 / 1e6;
+    format!(
+        "p50 {:.3} ms · p99 {:.3} ms · p99.9 {:.3} ms · max {:.3} ms",
+        ms(h.percentile(50.0)),
+        ms(h.percentile(99.0)),
+        ms(h.percentile(99.9)),
+        ms(h.max())
+    )
+}
+
+/// Writes the report and the plot the user asked for.
+pub fn write_outputs(opts: &Options, report: &Value, chart: Option<crate::svg::Chart>) -> Result<(), String> {
+    if let Some(path) = &opts.json {
+        std::fs::write(path, crate::report::to_pretty(report))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let (Some(path), Some(chart)) = (&opts.svg, chart) {
+        std::fs::write(path, chart.render()).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// One message of the capacity broadcast or the fan-out, POSTed to
+/// /topics/bench on a fresh connection; the status code.
+pub fn post_once(opts: &Options, body: &[u8]) -> Result<u16, String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(opts.target)
+        .map_err(|e| format!("POST: connect {}: {e}", opts.target))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let mut req = Vec::new();
+    crate::wire::http::request(
+        "POST",
+        &opts.host,
+        "/topics/bench",
+        &[("Content-Type", "text/plain")],
+        body,
+        &mut req,
+    );
+    stream.write_all(&req).map_err(|e| format!("POST: {e}"))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(head) =
+            crate::wire::http::parse_head(&buf, false).map_err(|e| format!("POST answer: {e}"))?
+        {
+            return Ok(head.status);
+        }
+        let n = stream.read(&mut chunk).map_err(|e| format!("POST answer: {e}"))?;
+        if n == 0 {
+            return Err("POST: the server closed without answering".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
