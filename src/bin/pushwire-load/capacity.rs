@@ -92,6 +92,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
             format!("capacity: holding {} connections ({} closed)", q.connected - q.closed, q.closed)
         });
     }
+    let procs = fleet.len() as u64;
     let totals = fleet.stop()?;
     ticker.done();
 
@@ -104,6 +105,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         |f: fn(&procfs::Kernel) -> u64| per_conn(kernel_before.as_ref().map(f), kernel_after.as_ref().map(f));
     let mut report = run::head(opts);
     report.extend([
+        ("load_procs", int(procs)),
         ("proto", s(opts.proto.name())),
         ("conns", int(opts.conns as u64)),
         ("connected", int(totals.connected)),

@@ -57,12 +57,14 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         });
     }
     let window = span.end(opts, fleet.cpu_ns());
+    let procs = fleet.len() as u64;
     let totals = fleet.stop()?;
     ticker.done();
 
     let rate = totals.msgs as f64 / window.wall.as_secs_f64();
     let mut report = run::head(opts);
     report.extend([
+        ("load_procs", int(procs)),
         ("conns", int(opts.conns as u64)),
         ("inflight", int(opts.inflight as u64)),
         ("size", int(opts.size as u64)),

@@ -79,6 +79,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     }
     let span = measuring.unwrap_or_else(|| Span::start(opts, fleet.cpu_ns()));
     let window = span.end(opts, fleet.cpu_ns());
+    let procs = fleet.len() as u64;
     let totals = fleet.stop()?;
     ticker.done();
 
@@ -87,6 +88,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     let rate = totals.msgs as f64 / window.wall.as_secs_f64();
     let mut report = run::head(opts);
     report.extend([
+        ("load_procs", int(procs)),
         ("proto", s(opts.proto.name())),
         ("subscribers", int(subs)),
         ("size", int(opts.size as u64)),

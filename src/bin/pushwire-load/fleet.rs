@@ -105,6 +105,11 @@ impl Fleet {
         Ok(fleet)
     }
 
+    /// How many worker processes there are.
+    pub fn len(&self) -> usize {
+        self.procs.len()
+    }
+
     pub fn pids(&self) -> Vec<u32> {
         self.procs.iter().map(|p| p.child.id()).collect()
     }
@@ -177,9 +182,9 @@ impl Fleet {
     pub fn stop(mut self) -> Result<Totals, String> {
         self.send("stop");
         let mut totals = Totals::default();
-        let mut ended = 0;
+        let mut ended = vec![false; self.procs.len()];
         let deadline = Instant::now() + Duration::from_secs(30);
-        while ended < self.procs.len() {
+        while ended.contains(&false) {
             let left = deadline.saturating_duration_since(Instant::now());
             let (w, line) = self
                 .lines
@@ -216,8 +221,8 @@ impl Fleet {
                 }
                 "note" => totals.notes.push(rest.to_string()),
                 "hist" => totals.hist.merge(&Hist::from_line(rest).map_err(|e| format!("worker {w}: {e}"))?),
-                "end" => ended += 1,
-                "exit" => {
+                "end" => ended[w] = true,
+                "exit" if !ended[w] => {
                     return Err(format!(
                         "worker {w} exited before reporting ({})",
                         status(&mut self.procs[w].child)

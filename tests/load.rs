@@ -1,0 +1,258 @@
+//! pushwire-load end to end: every scenario against a real pushwire, at a
+//! small scale, and the report it writes checked figure by figure. (Speed
+//! is measured in docs/BENCHMARKS.md, never asserted here.)
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use common::Server;
+use pushwire::json::{self, Value};
+
+fn load(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pushwire-load")).args(args).output().expect("run pushwire-load")
+}
+
+/// Runs a scenario against `server` and returns its JSON report.
+fn report(server: &Server, scenario: &str, extra: &[&str]) -> Value {
+    let dir = std::env::temp_dir().join(format!("pushwire-load-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json_path: PathBuf = dir.join(format!("{scenario}-{}.json", extra.join("_").replace(['-', '/'], "")));
+    let svg_path = json_path.with_extension("svg");
+    let target = server.addr.to_string();
+    let pid = server.pid().to_string();
+    let mut args = vec![scenario, "--target", &target, "--server-pid", &pid, "--quiet"];
+    args.extend_from_slice(&["--json", json_path.to_str().unwrap()]);
+    if scenario != "bytes" {
+        args.extend_from_slice(&["--svg", svg_path.to_str().unwrap()]);
+    }
+    args.extend_from_slice(extra);
+    let out = load(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{scenario} {extra:?} failed: {stderr}");
+    if scenario != "bytes" {
+        let svg = std::fs::read_to_string(&svg_path).unwrap();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"), "{svg}");
+    }
+    json::parse(&std::fs::read_to_string(&json_path).unwrap()).unwrap()
+}
+
+fn num(v: &Value, name: &str) -> f64 {
+    match v.get(name) {
+        Some(Value::Number(n)) => *n,
+        other => panic!("{name}: {other:?} in {v:?}"),
+    }
+}
+
+fn text<'a>(v: &'a Value, name: &str) -> &'a str {
+    match v.get(name) {
+        Some(Value::String(s)) => s,
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+fn no_errors(v: &Value) {
+    assert_eq!(v.get("errors"), Some(&Value::Array(Vec::new())), "{v:?}");
+}
+
+#[test]
+fn capacity_holds_every_connection_and_the_broadcast_reaches_all() {
+    let server = Server::start(&[]);
+    for proto in ["ws", "sse"] {
+        let r = report(&server, "capacity", &["--proto", proto, "--conns", "300"]);
+        assert_eq!(text(&r, "scenario"), "capacity");
+        assert_eq!(text(&r, "proto"), proto);
+        assert_eq!(num(&r, "connected"), 300.0);
+        assert_eq!(num(&r, "failed"), 0.0);
+        assert_eq!(num(&r, "broadcast_status"), 202.0);
+        assert_eq!(num(&r, "broadcast_reached"), 300.0);
+        assert!(num(&r, "server_rss_after") > 0.0);
+        no_errors(&r);
+        // The curve starts before the first connection and ends at the last.
+        let Some(Value::Array(curve)) = r.get("memory_curve") else { panic!("no curve") };
+        assert_eq!(
+            curve.first().and_then(|p| if let Value::Array(p) = p { p.first().cloned() } else { None }),
+            Some(Value::Number(0.0))
+        );
+        assert_eq!(
+            curve.last().and_then(|p| if let Value::Array(p) = p { p.first().cloned() } else { None }),
+            Some(Value::Number(300.0))
+        );
+    }
+}
+
+#[test]
+fn capacity_spreads_over_processes_and_loopback_addresses() {
+    // --addrs needs a server on every 127.0.0.x: listen on all addresses.
+    let server = Server::start(&["--listen", "0.0.0.0:0"]);
+    let port = server.addr.port().to_string();
+    let target = format!("127.0.0.1:{port}");
+    let dir = std::env::temp_dir().join(format!("pushwire-load-spread-{}.json", std::process::id()));
+    let out = load(&[
+        "capacity",
+        "--target",
+        &target,
+        "--conns",
+        "200",
+        "--procs",
+        "3",
+        "--addrs",
+        "4",
+        "-q",
+        "--json",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = json::parse(&std::fs::read_to_string(&dir).unwrap()).unwrap();
+    assert_eq!(num(&r, "load_procs"), 3.0);
+    assert_eq!(num(&r, "connected"), 200.0);
+    assert_eq!(num(&r, "broadcast_reached"), 200.0);
+    // Without --server-pid there are no server figures, and the report says so.
+    assert_eq!(r.get("server_rss_per_conn"), Some(&Value::Null));
+    let _ = std::fs::remove_file(dir);
+}
+
+#[test]
+fn echo_compares_every_byte_and_measures_latency() {
+    let server = Server::start(&[]);
+    let r = report(
+        &server,
+        "echo",
+        &["--conns", "8", "--inflight", "4", "--size", "200", "--warmup", "0.2", "--duration", "1"],
+    );
+    assert!(num(&r, "echoes") > 0.0);
+    assert_eq!(num(&r, "size"), 200.0);
+    let latency = r.get("latency").unwrap();
+    assert_eq!(num(latency, "count"), num(&r, "echoes"));
+    assert!(num(latency, "p50_us") <= num(latency, "p99_us"));
+    let window = r.get("window").unwrap();
+    assert!(num(window, "server_ns_per_unit") > 0.0);
+    no_errors(&r);
+}
+
+#[test]
+fn plaintext_counts_answered_requests() {
+    let server = Server::start(&[]);
+    let r = report(&server, "plaintext", &["--conns", "4", "--warmup", "0.2", "--duration", "1"]);
+    assert!(num(&r, "requests") > 0.0);
+    assert_eq!(num(r.get("latency").unwrap(), "count"), num(&r, "requests"));
+    no_errors(&r);
+}
+
+#[test]
+fn fanout_delivers_every_message_in_order() {
+    let server = Server::start(&[]);
+    for proto in ["ws", "sse"] {
+        for rate in ["0", "200"] {
+            let r = report(
+                &server,
+                "fanout",
+                &["--proto", proto, "--subs", "40", "--rate", rate, "--warmup", "0.2", "--duration", "1"],
+            );
+            assert!(num(&r, "published") > 0.0, "{proto} {rate}");
+            assert_eq!(num(&r, "subscribers"), 40.0);
+            assert_eq!(num(&r, "lost"), 0.0, "{proto} {rate}");
+            assert_eq!(num(&r, "out_of_order_or_duplicate"), 0.0);
+            assert_eq!(num(&r, "closed_by_server"), 0.0);
+            assert_eq!(num(&r, "refused"), 0.0);
+            assert!(num(&r, "deliveries") > 0.0);
+            no_errors(&r);
+        }
+    }
+}
+
+#[test]
+fn bytes_compares_the_four_methods_on_one_update_stream() {
+    let server = Server::start(&[]);
+    let r = report(&server, "bytes", &["--updates", "4", "--interval", "100"]);
+    let Some(Value::Array(methods)) = r.get("methods") else { panic!("{r:?}") };
+    let names: Vec<&str> = methods.iter().map(|m| text(m, "method")).collect();
+    assert_eq!(names, ["polling", "long-polling", "sse", "websocket"]);
+    for m in methods {
+        assert_eq!(m.get("supported"), Some(&Value::Bool(true)), "{m:?}");
+        assert_eq!(num(m, "updates_received"), 4.0, "{m:?}");
+    }
+    // Long-polling asks once per update (plus the last, unanswered ask);
+    // the streams ask once.
+    assert_eq!(num(&methods[2], "requests"), 1.0);
+    assert_eq!(num(&methods[3], "requests"), 1.0);
+    // A stream costs less per update than asking for it.
+    assert!(
+        num(&methods[2], "bytes_per_update_without_setup")
+            < num(&methods[1], "bytes_per_update_without_setup")
+    );
+}
+
+#[test]
+fn plot_draws_reports_side_by_side() {
+    let server = Server::start(&[]);
+    let a =
+        report(&server, "echo", &["--conns", "2", "--warmup", "0", "--duration", "0.5", "--name", "first"]);
+    let b =
+        report(&server, "echo", &["--conns", "2", "--warmup", "0", "--duration", "0.5", "--name", "second"]);
+    let dir = std::env::temp_dir().join(format!("pushwire-load-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (pa, pb, svg) = (dir.join("a.json"), dir.join("b.json"), dir.join("both.svg"));
+    for (path, v) in [(&pa, &a), (&pb, &b)] {
+        std::fs::write(path, to_json(v)).unwrap();
+    }
+    let out = load(&["plot", "--svg", svg.to_str().unwrap(), pa.to_str().unwrap(), pb.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(svg.matches("<polyline").count(), 2);
+    assert!(svg.contains(">first<") && svg.contains(">second<"), "{svg}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn to_json(v: &Value) -> String {
+    let mut out = String::new();
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => json::push_number(&mut out, *n),
+        Value::String(s) => json::push_str(&mut out, s),
+        Value::Array(items) => {
+            out.push('[');
+            out.push_str(&items.iter().map(to_json).collect::<Vec<_>>().join(","));
+            out.push(']');
+        }
+        Value::Object(members) => {
+            out.push('{');
+            let parts: Vec<String> =
+                members.iter().map(|(k, v)| format!("{}:{}", json::string(k), to_json(v))).collect();
+            out.push_str(&parts.join(","));
+            out.push('}');
+        }
+    }
+    out
+}
+
+#[test]
+fn bad_input_is_refused_with_a_reason() {
+    for (args, says) in [
+        (&["capacity", "--conns", "x"][..], "--conns: 'x' is not a number"),
+        (&["warp"], "unknown scenario 'warp'"),
+        (&["echo", "--target", "192.0.2.1:80"], "not a loopback address"),
+    ] {
+        let out = load(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Nothing listening: the run fails and says why.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let out = load(&["capacity", "--target", &free, "--conns", "3", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Connection refused"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let help = load(&["--help"]);
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("usage: pushwire-load SCENARIO"));
+}
