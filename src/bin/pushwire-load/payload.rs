@@ -30,11 +30,20 @@ pub fn read(bytes: &[u8]) -> Option<(u64, u64)> {
 }
 
 /// Whether `bytes` are exactly the message `write(seq, sent_ns, size)`
-/// would produce: the whole echo is checked, not only its header.
+/// would produce: the whole echo is checked, not only its header. No
+/// allocation: this runs once per echo.
 pub fn matches(bytes: &[u8], seq: u64, sent_ns: u64, size: usize) -> bool {
-    let mut expected = Vec::with_capacity(size.max(MIN_SIZE));
-    write(seq, sent_ns, size, &mut expected);
-    bytes == expected.as_slice()
+    let fill = b'a' + (seq % 26) as u8;
+    bytes.len() == size.max(MIN_SIZE)
+        && read(bytes) == Some((seq, sent_ns))
+        && bytes[MIN_SIZE..].iter().all(|&b| b == fill)
+        && is_hex(&bytes[..16])
+        && is_hex(&bytes[17..33])
+}
+
+/// Lowercase only, as [`write`] makes them (`read` also takes uppercase).
+fn is_hex(digits: &[u8]) -> bool {
+    digits.iter().all(|d| matches!(d, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn push_hex(n: u64, out: &mut Vec<u8>) {
@@ -64,6 +73,11 @@ mod tests {
         assert!(matches(&out, 0xa7, 0x1881_2f0c_3b2d_4e00, 40));
         assert!(!matches(&out, 0xa8, 0x1881_2f0c_3b2d_4e00, 40));
         assert!(!matches(&out[..39], 0xa7, 0x1881_2f0c_3b2d_4e00, 40));
+        let mut wrong_fill = out.clone();
+        wrong_fill[39] = b'm';
+        assert!(!matches(&wrong_fill, 0xa7, 0x1881_2f0c_3b2d_4e00, 40));
+        let upper = out.to_ascii_uppercase();
+        assert!(!matches(&upper, 0xa7, 0x1881_2f0c_3b2d_4e00, 40));
     }
 
     #[test]

@@ -110,6 +110,7 @@ struct Worker {
     scratch: Vec<u8>,
     sse_scratch: Vec<u8>,
     plain_scratch: Vec<u8>,
+    msg_scratch: Vec<u8>,
     now: u64,
     out: io::BufWriter<io::Stdout>,
 }
@@ -165,6 +166,7 @@ pub fn main(first: usize, count: usize, opts: Options) -> io::Result<()> {
         scratch: vec![0; 256 << 10],
         sse_scratch: Vec::new(),
         plain_scratch: Vec::new(),
+        msg_scratch: Vec::new(),
         now: unix_ns(),
         out: io::BufWriter::new(io::stdout()),
     };
@@ -189,7 +191,11 @@ impl Worker {
                 if event.token() == WAKER {
                     continue;
                 }
-                self.on_event(event.token().0, event.is_readable(), event.is_writable());
+                // epoll(7) Q&A 9: a short read has exhausted the socket, so
+                // the read that would say EAGAIN can be skipped, unless the
+                // FIN came in the same edge (see pushwire's driver/socket.rs).
+                let short_read_ends = !event.is_read_closed() && !event.is_error();
+                self.on_event(event.token().0, event.is_readable(), event.is_writable(), short_read_ends);
             }
             self.start_connects();
             loop {
@@ -325,7 +331,7 @@ impl Worker {
         }
     }
 
-    fn on_event(&mut self, i: usize, readable: bool, writable: bool) {
+    fn on_event(&mut self, i: usize, readable: bool, writable: bool, short_read_ends: bool) {
         let Some(client) = self.clients.get_mut(i) else { return };
         if client.stage == Stage::Closed {
             return;
@@ -342,7 +348,7 @@ impl Worker {
             }
         }
         if readable {
-            self.read(i);
+            self.read(i, short_read_ends);
         }
         if writable || !self.clients[i].out.is_empty() {
             self.flush(i);
@@ -415,7 +421,7 @@ impl Worker {
         }
     }
 
-    fn read(&mut self, i: usize) {
+    fn read(&mut self, i: usize, short_read_ends: bool) {
         let mut scratch = std::mem::take(&mut self.scratch);
         loop {
             let client = &mut self.clients[i];
@@ -428,6 +434,7 @@ impl Worker {
                     break;
                 }
                 Ok(n) => {
+                    let short = short_read_ends && n < scratch.len();
                     self.now = unix_ns();
                     if self.measuring {
                         self.c.bytes_in += n as u64;
@@ -452,6 +459,9 @@ impl Worker {
                             }
                             self.clients[i].buf = buf;
                         }
+                    }
+                    if short {
+                        break;
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -743,9 +753,10 @@ impl Worker {
         let client = &mut self.clients[i];
         let seq = client.next;
         client.next += 1;
-        let mut msg = Vec::with_capacity(self.opts.size);
-        payload::write(seq, unix_ns(), self.opts.size, &mut msg);
-        ws::encode(OpCode::Text, &msg, mask_for(seq), &mut client.out);
+        let msg = &mut self.msg_scratch;
+        msg.clear();
+        payload::write(seq, unix_ns(), self.opts.size, msg);
+        ws::encode(OpCode::Text, msg, mask_for(seq), &mut client.out);
         if self.measuring {
             self.c.sent += 1;
         }
