@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use pushwire::hub::Hub;
+use pushwire::hub::{Hub, Kind};
 use pushwire::key::ConnKey;
 use pushwire::sse::{encode, Event};
 
@@ -41,7 +41,7 @@ fn publish_to_10k(c: &mut Criterion) {
     const SUBSCRIBERS: u32 = 10_000;
     let mut hub = Hub::new(1000);
     for index in 0..SUBSCRIBERS {
-        hub.subscribe("bench", ConnKey { index, gen: 0 });
+        hub.subscribe("bench", ConnKey { index, gen: 0 }, Kind::Sse);
     }
     let payload = vec![b'p'; 64];
     let mut group = c.benchmark_group("publish");
@@ -55,7 +55,7 @@ fn publish_to_10k(c: &mut Criterion) {
             |_| {
                 actions.clear();
                 let (msg, subscribers) = hub.publish("bench", None, black_box(&payload), false);
-                actions.extend(subscribers.iter().map(|&key| (key, msg.sse.clone())));
+                actions.extend(subscribers.sse.iter().map(|&key| (key, msg.sse.clone())));
                 black_box(actions.len())
             },
             BatchSize::SmallInput,

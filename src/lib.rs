@@ -24,6 +24,7 @@ pub mod http;
 pub mod hub;
 pub mod json;
 pub mod key;
+pub mod key_map;
 pub mod sse;
 pub mod stats;
 pub mod timer;

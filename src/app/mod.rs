@@ -35,7 +35,7 @@ use crate::http::request::{Method, Request};
 use crate::http::response::Response;
 use crate::http::route::{self, Found, Methods, Params, Router};
 use crate::http::{site, HttpError};
-use crate::hub::Hub;
+use crate::hub::{Hub, Kind};
 use crate::key::ConnKey;
 use crate::stats::{HubFigures, Stats};
 use crate::ws;
@@ -384,9 +384,9 @@ impl App {
     fn figures(&self) -> HubFigures {
         HubFigures {
             topics: self.hub.topics(),
-            subscriptions: self.hub.subscriptions()
+            subscriptions: self.hub.subscriptions_of(Kind::Sse)
                 + self.topics.multi_subscriptions()
-                + self.topics.socket_subscriptions(),
+                + self.topics.socket_subscriptions(&self.hub),
             published: self.topics.published,
         }
     }

@@ -31,7 +31,7 @@ use super::{Action, Context, Reply, Settings};
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
 use crate::http::route::query;
-use crate::hub::{self, Hub, Message};
+use crate::hub::{self, Hub, Kind, Message};
 use crate::json;
 use crate::key::ConnKey;
 use crate::ws;
@@ -45,10 +45,12 @@ struct Multi {
     positions: Vec<u64>,
 }
 
+/// What each subscriber follows, besides what the hub keeps: single-topic
+/// streams and sockets are members of the hub's sets (`Hub::subscribe`,
+/// one 12-byte slot each, O(1) to leave); the rarer multi-topic ones, and
+/// parked long-polls, are kept here.
 #[derive(Default)]
 pub struct Topics {
-    /// Event streams and the topic each follows.
-    streams: HashMap<ConnKey, Rc<str>>,
     /// Multi-topic streams; their bytes are made per stream.
     multi: HashMap<ConnKey, Multi>,
     /// The multi-topic streams of each topic.
@@ -57,11 +59,9 @@ pub struct Topics {
     polls: HashMap<ConnKey, (Rc<str>, u64)>,
     /// The parked long-polls of each topic.
     waiting: HashMap<Rc<str>, Vec<ConnKey>>,
-    /// WebSocket subscribers: the topic (or topics) each follows, and the
-    /// sockets of each topic, single- and multi-topic apart (they get
-    /// different bytes).
-    sockets: HashMap<ConnKey, Vec<Rc<str>>>,
-    sockets_by_topic: HashMap<Rc<str>, Vec<ConnKey>>,
+    /// Multi-topic WebSocket subscribers: the topics each follows, and the
+    /// sockets of each topic.
+    multi_sockets: HashMap<ConnKey, Vec<Rc<str>>>,
     multi_sockets_by_topic: HashMap<Rc<str>, Vec<ConnKey>>,
     /// Messages published since start.
     pub published: u64,
@@ -84,7 +84,7 @@ impl Topics {
         if name.contains(',') {
             return match (req.method, hub::parse_topic_list(name)) {
                 (Method::Post, _) => Reply::Respond(Response::text(400, "publish to one topic at a time")),
-                (_, Some(topics)) if ws::is_upgrade(req) => self.socket(req, &topics, cx, settings),
+                (_, Some(topics)) if ws::is_upgrade(req) => self.socket(req, &topics, cx, hub, settings),
                 (_, Some(topics)) => self.subscribe_many(req, &topics, cx, hub, settings.max_queue),
                 (_, None) => Reply::Respond(Response::text(
                     400,
@@ -97,14 +97,21 @@ impl Topics {
         }
         match req.method {
             Method::Post => self.publish(req, name, hub, settings, out),
-            _ if ws::is_upgrade(req) => self.socket(req, &[name], cx, settings),
+            _ if ws::is_upgrade(req) => self.socket(req, &[name], cx, hub, settings),
             _ => self.subscribe(req, name, cx, hub, settings.max_queue),
         }
     }
 
     /// A WebSocket subscriber of one or several topics (no replay: a
     /// WebSocket has no Last-Event-ID; SSE is the way to resume).
-    fn socket(&mut self, req: &Request<'_>, names: &[&str], cx: &Context<'_>, settings: &Settings) -> Reply {
+    fn socket(
+        &mut self,
+        req: &Request<'_>,
+        names: &[&str],
+        cx: &Context<'_>,
+        hub: &mut Hub,
+        settings: &Settings,
+    ) -> Reply {
         let accept = match settings.accept_websocket(req) {
             Ok(accept) => accept,
             Err(refusal) => return refusal,
@@ -112,13 +119,15 @@ impl Topics {
         if req.method == Method::Head {
             return Reply::Upgrade { accept, first: Vec::new() };
         }
-        let topics: Vec<Rc<str>> = names.iter().map(|&t| Rc::from(t)).collect();
-        let by_topic =
-            if topics.len() > 1 { &mut self.multi_sockets_by_topic } else { &mut self.sockets_by_topic };
-        for topic in &topics {
-            by_topic.entry(topic.clone()).or_default().push(cx.key);
+        if let [name] = names {
+            hub.subscribe(name, cx.key, Kind::Ws);
+            return Reply::Upgrade { accept, first: Vec::new() };
         }
-        self.sockets.insert(cx.key, topics);
+        let topics: Vec<Rc<str>> = names.iter().map(|&t| Rc::from(t)).collect();
+        for topic in &topics {
+            self.multi_sockets_by_topic.entry(topic.clone()).or_default().push(cx.key);
+        }
+        self.multi_sockets.insert(cx.key, topics);
         Reply::Upgrade { accept, first: Vec::new() }
     }
 
@@ -133,11 +142,11 @@ impl Topics {
         settings: &Settings,
         out: &mut Vec<Action>,
     ) {
-        let Some(topics) = self.sockets.get(&cx.key) else { return };
-        if topics.len() != 1 || settings.publish_token.is_some() {
-            return;
-        }
-        let topic = topics[0].clone();
+        // Only a single-topic socket: a multi-topic one names no topic.
+        let topic = match hub.subscription(cx.key) {
+            Some((topic, Kind::Ws)) if settings.publish_token.is_none() => Rc::clone(topic),
+            _ => return,
+        };
         let (data, binary) = match msg {
             super::Message::Text(t) => (t.as_bytes(), false),
             super::Message::Binary(b) => (b, true),
@@ -180,9 +189,7 @@ impl Topics {
                 first.extend_from_slice(&msg.sse);
             }
         }
-        let topic: Rc<str> = name.into();
-        hub.subscribe(name, cx.key);
-        self.streams.insert(cx.key, topic);
+        hub.subscribe(name, cx.key, Kind::Sse);
         Reply::Stream { first, idle: None }
     }
 
@@ -294,19 +301,20 @@ impl Topics {
     ) -> (u64, usize) {
         self.published += 1;
         let (msg, subscribers) = hub.publish(name, event, data, binary);
-        let mut delivered = subscribers.len();
-        out.extend(subscribers.iter().map(|&to| Action::Send { to, bytes: msg.sse.clone() }));
+        let mut delivered = subscribers.sse.len();
+        out.extend(subscribers.sse.iter().map(|&to| Action::Send { to, bytes: msg.sse.clone() }));
         delivered += self.send_multi(&msg, out);
-        delivered += self.send_sockets(&msg, out);
+        delivered += self.send_sockets(&msg, subscribers.ws, out);
         delivered += self.wake_polls(&msg, hub, out);
         (msg.id, delivered)
     }
 
-    /// WebSocket subscribers: one frame for single-topic sockets and one
-    /// JSON frame for multi-topic ones, each made once and shared.
-    fn send_sockets(&mut self, msg: &Message, out: &mut Vec<Action>) -> usize {
+    /// WebSocket subscribers: one frame for the topic's single-topic
+    /// sockets (`keys`, from the hub) and one JSON frame for multi-topic
+    /// ones, each made once and shared.
+    fn send_sockets(&mut self, msg: &Message, keys: &[ConnKey], out: &mut Vec<Action>) -> usize {
         let mut reached = 0;
-        if let Some(keys) = self.sockets_by_topic.get(&msg.topic) {
+        if !keys.is_empty() {
             let opcode = if msg.binary { ws::OpCode::Binary } else { ws::OpCode::Text };
             let mut frame = Vec::with_capacity(msg.data.len() + ws::frame::MAX_HEADER);
             ws::encode(opcode, &msg.data, &mut frame);
@@ -380,9 +388,8 @@ impl Topics {
     }
 
     pub fn forget(&mut self, key: ConnKey, hub: &mut Hub) {
-        if let Some(topic) = self.streams.remove(&key) {
-            hub.unsubscribe(&topic, key);
-        }
+        // O(1), a single-topic stream's or socket's.
+        hub.unsubscribe(key);
         if let Some(stream) = self.multi.remove(&key) {
             for topic in &stream.topics {
                 if let Some(keys) = self.multi_by_topic.get_mut(topic) {
@@ -396,23 +403,22 @@ impl Topics {
         if let Some((topic, _)) = self.polls.remove(&key) {
             self.unwait(&topic, key);
         }
-        if let Some(topics) = self.sockets.remove(&key) {
-            let by_topic =
-                if topics.len() > 1 { &mut self.multi_sockets_by_topic } else { &mut self.sockets_by_topic };
+        if let Some(topics) = self.multi_sockets.remove(&key) {
             for topic in &topics {
-                if let Some(keys) = by_topic.get_mut(topic) {
+                if let Some(keys) = self.multi_sockets_by_topic.get_mut(topic) {
                     keys.retain(|&k| k != key);
                     if keys.is_empty() {
-                        by_topic.remove(topic);
+                        self.multi_sockets_by_topic.remove(topic);
                     }
                 }
             }
         }
     }
 
-    /// Subscriptions held by WebSocket subscribers.
-    pub fn socket_subscriptions(&self) -> usize {
-        self.sockets.values().map(Vec::len).sum()
+    /// Subscriptions held by WebSocket subscribers, single-topic ones (in
+    /// the hub) and multi-topic ones.
+    pub fn socket_subscriptions(&self, hub: &Hub) -> usize {
+        hub.subscriptions_of(Kind::Ws) + self.multi_sockets.values().map(Vec::len).sum::<usize>()
     }
 
     fn unwait(&mut self, topic: &Rc<str>, key: ConnKey) {

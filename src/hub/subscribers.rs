@@ -1,87 +1,152 @@
-//! One topic's subscriber set: O(1) insert, O(1) remove, and the members as
-//! one contiguous slice, which is what a publish hands to the driver.
+//! The single-topic subscribers of a topic: one contiguous slice per kind,
+//! which is what a publish hands to the caller, and where each member sits
+//! in it, so that removal is O(1).
 //!
-//! A `Vec<ConnKey>` alone makes removal O(n) (find, then shift); a `HashSet`
-//! alone gives no slice and iterates slower. So the keys live densely in a
-//! `Vec`, and a map remembers each key's index in it: removal is a
-//! `swap_remove` plus one fix-up of the key that moved into the hole. The
-//! order of the slice is therefore not the order of subscription, and nothing
-//! may rely on it.
+//! SSE streams and WebSocket sockets get different bytes for the same
+//! message (an event, a frame), so each kind has its own `Vec<ConnKey>`: a
+//! publish walks two slices and never asks a subscriber what it is.
+//!
+//! A `Vec` alone makes removal O(n) (find, then shift). So the hub keeps, per
+//! member, a [`Member`] in one hub-wide [`ConnMap`](crate::key_map::ConnMap):
+//! its topic, its kind and its position in that slice. Removal is a
+//! `swap_remove` at the position plus one fix-up of the member that moved
+//! into the hole ([`Sets::swap_remove`] says which). The order of a slice is
+//! therefore not the order of subscription, and nothing may rely on it.
 
-use std::collections::HashMap;
+use std::num::NonZeroU32;
 
 use crate::key::ConnKey;
 
-#[derive(Debug, Default)]
-pub(super) struct Subscribers {
-    /// The members, densely: what `publish` returns.
-    keys: Vec<ConnKey>,
-    /// Each member's index in `keys`. Keys are chosen by the server (slab
-    /// index and generation), not by a peer, so no peer can aim collisions at
-    /// the hasher; the default one is kept anyway, as subscribing is not the
-    /// hot path (publishing is, and it never touches this map).
-    index: HashMap<ConnKey, usize>,
+/// What a single-topic subscriber receives a message as.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Kind {
+    /// An event stream: `Message::sse`, the event encoded once.
+    Sse,
+    /// A WebSocket: one frame (text, or binary if published as binary),
+    /// framed once by the caller.
+    Ws,
 }
 
-impl Subscribers {
-    /// Adds `key`; false if it was already there (subscribing twice is
-    /// harmless and delivers each message once).
-    pub(super) fn insert(&mut self, key: ConnKey) -> bool {
-        if self.index.contains_key(&key) {
-            return false;
-        }
-        self.index.insert(key, self.keys.len());
-        self.keys.push(key);
-        true
+impl Kind {
+    const ALL: [Kind; 2] = [Kind::Sse, Kind::Ws];
+
+    fn bit(self) -> u32 {
+        self as u32
+    }
+}
+
+/// Where a member is: its topic, its kind and its position in that topic's
+/// slice of that kind, in 8 bytes, so that a [`ConnMap`] slot, which adds
+/// the generation, is 12 (asserted in hub/mod.rs): every subscriber costs
+/// one slot.
+///
+/// [`ConnMap`]: crate::key_map::ConnMap
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) struct Member {
+    /// The topic's index in the hub's slab, plus one: the `NonZero` is the
+    /// niche that stores the slot's `None`.
+    topic: NonZeroU32,
+    /// `position << 1 | kind`. A position is below the number of open
+    /// connections, and Linux caps a process's descriptors (`fs.nr_open`)
+    /// below 2^31, so the shift loses nothing.
+    at: u32,
+}
+
+impl Member {
+    /// `topic`: the slab index. The hub has fewer than 2^32 - 1 topics:
+    /// each costs well over 100 bytes, so the process would run out of
+    /// memory first.
+    pub(super) fn new(topic: usize, kind: Kind, position: u32) -> Member {
+        let topic =
+            u32::try_from(topic + 1).ok().and_then(NonZeroU32::new).expect("fewer than 2^32 - 1 topics");
+        Member { topic, at: Member::pack(position, kind) }
     }
 
-    /// Removes `key`; false if it was not there.
-    pub(super) fn remove(&mut self, key: ConnKey) -> bool {
-        let Some(i) = self.index.remove(&key) else {
-            return false;
-        };
-        self.keys.swap_remove(i);
-        // The former last key now sits at `i` (unless `key` was the last).
-        if let Some(&moved) = self.keys.get(i) {
-            self.index.insert(moved, i);
-        }
-        self.shrink();
-        true
+    pub(super) fn topic(self) -> usize {
+        self.topic.get() as usize - 1
     }
 
-    pub(super) fn as_slice(&self) -> &[ConnKey] {
-        &self.keys
+    pub(super) fn kind(self) -> Kind {
+        Kind::ALL[(self.at & 1) as usize]
+    }
+
+    pub(super) fn position(self) -> u32 {
+        self.at >> 1
+    }
+
+    /// The same member after a removal moved it to `position`.
+    pub(super) fn moved_to(self, position: u32) -> Member {
+        Member { topic: self.topic, at: Member::pack(position, self.kind()) }
+    }
+
+    fn pack(position: u32, kind: Kind) -> u32 {
+        debug_assert!(position < 1 << 31, "position {position}");
+        position << 1 | kind.bit()
+    }
+}
+
+/// One topic's single-topic subscribers, densely, per kind.
+#[derive(Debug, Default)]
+pub(super) struct Sets {
+    sse: Vec<ConnKey>,
+    ws: Vec<ConnKey>,
+}
+
+impl Sets {
+    pub(super) fn of(&self, kind: Kind) -> &[ConnKey] {
+        match kind {
+            Kind::Sse => &self.sse,
+            Kind::Ws => &self.ws,
+        }
+    }
+
+    fn of_mut(&mut self, kind: Kind) -> &mut Vec<ConnKey> {
+        match kind {
+            Kind::Sse => &mut self.sse,
+            Kind::Ws => &mut self.ws,
+        }
+    }
+
+    /// Appends `key` to the `kind` slice; its position there. (Below 2^31:
+    /// see [`Member::at`].)
+    pub(super) fn push(&mut self, kind: Kind, key: ConnKey) -> u32 {
+        let keys = self.of_mut(kind);
+        let position = keys.len() as u32;
+        keys.push(key);
+        position
+    }
+
+    /// Removes the member at `position` of the `kind` slice. Returns the
+    /// member that moved into `position` (the former last one), whose
+    /// [`Member`] must now say so; `None` when the removed one was last.
+    pub(super) fn swap_remove(&mut self, kind: Kind, position: u32) -> Option<ConnKey> {
+        let keys = self.of_mut(kind);
+        let position = position as usize;
+        keys.swap_remove(position);
+        let moved = keys.get(position).copied();
+        // A topic that once had 100,000 subscribers and now has ten should
+        // not keep 100,000 slots. Halving the capacity when it is four times
+        // the length keeps removal amortised O(1) (a shrink is paid for by
+        // the removals since the last one) and never shrinks back and forth.
+        let len = keys.len();
+        if len < keys.capacity() / 4 {
+            keys.shrink_to(len * 2);
+        }
+        moved
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
-    /// A topic that once had 100,000 subscribers and now has ten should not
-    /// keep 100,000 slots. Halving the capacity when it is four times the
-    /// length keeps removal amortised O(1) (a shrink is paid for by the
-    /// removals since the last one) and never shrinks back and forth.
-    fn shrink(&mut self) {
-        let len = self.keys.len();
-        if len < self.keys.capacity() / 4 {
-            self.keys.shrink_to(len * 2);
-            self.index.shrink_to(len * 2);
-        }
+        self.sse.is_empty() && self.ws.is_empty()
     }
 
     #[cfg(test)]
-    fn check(&self) {
-        assert_eq!(self.keys.len(), self.index.len());
-        for (i, key) in self.keys.iter().enumerate() {
-            assert_eq!(self.index.get(key), Some(&i), "{key} at {i}");
-        }
+    pub(super) fn capacity(&self) -> usize {
+        self.sse.capacity() + self.ws.capacity()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
-
     use super::*;
 
     fn key(index: u32) -> ConnKey {
@@ -89,74 +154,66 @@ mod tests {
     }
 
     #[test]
-    fn insert_is_idempotent() {
-        let mut s = Subscribers::default();
-        assert!(s.insert(key(1)));
-        assert!(!s.insert(key(1)));
-        assert_eq!(s.as_slice(), &[key(1)]);
-    }
-
-    #[test]
-    fn remove_of_an_absent_key_is_a_no_op() {
-        let mut s = Subscribers::default();
-        s.insert(key(1));
-        assert!(!s.remove(key(2)));
-        assert!(!s.remove(ConnKey { index: 1, gen: 99 }), "same index, other generation");
-        assert_eq!(s.as_slice(), &[key(1)]);
-    }
-
-    #[test]
-    fn remove_first_middle_and_last() {
-        for gone in 0..3 {
-            let mut s = Subscribers::default();
-            for i in 0..3 {
-                s.insert(key(i));
-            }
-            assert!(s.remove(key(gone)));
-            s.check();
-            let mut left: Vec<u32> = s.as_slice().iter().map(|k| k.index).collect();
-            left.sort_unstable();
-            assert_eq!(left, (0..3).filter(|&i| i != gone).collect::<Vec<_>>());
+    fn member_packs_topic_kind_and_position() {
+        let cases: &[(usize, Kind, u32)] = &[
+            (0, Kind::Sse, 0),
+            (0, Kind::Ws, 0),
+            (1, Kind::Ws, 1),
+            (41, Kind::Sse, 12_345),
+            (u32::MAX as usize - 1, Kind::Ws, (1 << 31) - 1),
+            (u32::MAX as usize - 1, Kind::Sse, (1 << 31) - 1),
+        ];
+        for &(topic, kind, position) in cases {
+            let m = Member::new(topic, kind, position);
+            assert_eq!((m.topic(), m.kind(), m.position()), (topic, kind, position), "{m:?}");
+            let moved = m.moved_to(7);
+            assert_eq!((moved.topic(), moved.kind(), moved.position()), (topic, kind, 7), "{m:?}");
         }
     }
 
-    /// Marsaglia's xorshift64: a reproducible sequence without a crate.
-    fn xorshift(state: &mut u64) -> u64 {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        *state
-    }
-
     #[test]
-    fn swap_remove_agrees_with_a_hash_set_under_random_operations() {
-        let mut rng = 0x9E37_79B9_7F4A_7C15;
-        let mut s = Subscribers::default();
-        let mut model = HashSet::new();
-        for step in 0..20_000 {
-            // Few distinct keys, so inserts and removes often hit members;
-            // a bias towards inserting in the first half, removing in the second,
-            // so the set grows large and then shrinks through `shrink`.
-            let r = xorshift(&mut rng);
-            let k = key((r >> 8) as u32 % 600);
-            let insert = (r & 0xff) < if step < 10_000 { 170 } else { 90 };
-            if insert {
-                assert_eq!(s.insert(k), model.insert(k), "step {step}");
-            } else {
-                assert_eq!(s.remove(k), model.remove(&k), "step {step}");
-            }
-            assert_eq!(s.as_slice().len(), model.len());
-            if step % 97 == 0 {
-                s.check();
-                assert_eq!(s.as_slice().iter().copied().collect::<HashSet<_>>(), model);
-            }
-        }
-        s.check();
-        for k in model.drain() {
-            assert!(s.remove(k));
-        }
+    fn kinds_are_apart() {
+        let mut s = Sets::default();
+        assert_eq!(s.push(Kind::Sse, key(1)), 0);
+        assert_eq!(s.push(Kind::Ws, key(2)), 0);
+        assert_eq!(s.push(Kind::Ws, key(3)), 1);
+        assert_eq!((s.of(Kind::Sse), s.of(Kind::Ws)), (&[key(1)][..], &[key(2), key(3)][..]));
+        assert_eq!(s.swap_remove(Kind::Sse, 0), None);
+        assert!(!s.is_empty());
+        assert_eq!(s.swap_remove(Kind::Ws, 0), Some(key(3)), "the last moved into the hole");
+        assert_eq!(s.swap_remove(Kind::Ws, 0), None);
         assert!(s.is_empty());
-        assert_eq!((s.keys.capacity(), s.index.capacity()), (0, 0), "shrunk as it emptied");
-        s.check();
+    }
+
+    #[test]
+    fn swap_remove_first_middle_and_last() {
+        // (removed position, the key that moved into it, what is left in order)
+        let cases: &[(u32, Option<u32>, &[u32])] =
+            &[(0, Some(2), &[2, 1]), (1, Some(2), &[0, 2]), (2, None, &[0, 1])];
+        for &(gone, moved, left) in cases {
+            let mut s = Sets::default();
+            for i in 0..3 {
+                assert_eq!(s.push(Kind::Ws, key(i)), i);
+            }
+            assert_eq!(s.swap_remove(Kind::Ws, gone), moved.map(key), "remove at {gone}");
+            assert_eq!(s.of(Kind::Ws), left.iter().map(|&i| key(i)).collect::<Vec<_>>(), "remove at {gone}");
+        }
+    }
+
+    #[test]
+    fn capacity_shrinks_as_a_set_empties() {
+        let mut s = Sets::default();
+        for i in 0..1000 {
+            s.push(Kind::Sse, key(i));
+        }
+        let full = s.capacity();
+        for _ in 0..990 {
+            s.swap_remove(Kind::Sse, 0);
+        }
+        assert!(s.capacity() <= 40, "{} of {full} kept for 10", s.capacity());
+        for _ in 0..10 {
+            s.swap_remove(Kind::Sse, 0);
+        }
+        assert_eq!(s.capacity(), 0);
     }
 }
