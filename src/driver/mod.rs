@@ -51,11 +51,9 @@ use files::Files;
 const LISTENER: Token = Token(usize::MAX);
 const WAKER: Token = Token(usize::MAX - 1);
 
-/// What a wheel entry is for. Connection entries are cancelled lazily: one
-/// that no longer matches its connection's `queued` deadline is ignored.
+/// What a wheel entry that is not a connection's deadline is for.
 #[derive(Clone, Copy, Debug)]
 enum Timer {
-    Conn(ConnKey),
     AcceptRetry,
     DrainDeadline,
     /// The sweep that sends every stream its heartbeat comment.
@@ -89,6 +87,13 @@ pub struct Server {
     dirty: Vec<usize>,
     wheel: Wheel<Timer>,
     expired: Vec<(u64, Timer)>,
+    /// Connection deadlines, in a wheel of their own: an entry is a
+    /// deadline and a key, 16 bytes where one of `wheel`'s is 24, and every
+    /// connection holds one for a while (an upgraded connection's request
+    /// deadline stays until it fires). Entries are cancelled lazily: one
+    /// that no longer matches its connection's `queued` deadline is ignored.
+    deadlines: Wheel<ConnKey>,
+    expired_conns: Vec<(u64, ConnKey)>,
     clock: Clock,
     now: u64,
     unix_ms: u64,
@@ -141,6 +146,8 @@ impl Server {
             dirty: Vec::new(),
             wheel,
             expired: Vec::new(),
+            deadlines: Wheel::new(0),
+            expired_conns: Vec::new(),
             date: DateCache::new(clock.unix_ms() / 1000),
             unix_ms: clock.unix_ms(),
             clock,
@@ -169,8 +176,11 @@ impl Server {
     pub fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout =
-                self.wheel.next_deadline().map(|at| Duration::from_millis(at.saturating_sub(self.now)));
+            let next = match (self.wheel.next_deadline(), self.deadlines.next_deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = next.map(|at| Duration::from_millis(at.saturating_sub(self.now)));
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -254,11 +264,16 @@ impl Server {
     }
 
     fn fire_timers(&mut self) {
+        self.deadlines.advance(self.now, &mut self.expired_conns);
+        let mut expired = std::mem::take(&mut self.expired_conns);
+        for (at, key) in expired.drain(..) {
+            self.on_conn_timer(key, at);
+        }
+        self.expired_conns = expired;
         self.wheel.advance(self.now, &mut self.expired);
         let mut expired = std::mem::take(&mut self.expired);
-        for (at, timer) in expired.drain(..) {
+        for (_, timer) in expired.drain(..) {
             match timer {
-                Timer::Conn(key) => self.on_conn_timer(key, at),
                 Timer::AcceptRetry => self.resume_accept(),
                 Timer::Heartbeat => self.heartbeat(),
                 Timer::App(token) => {
@@ -316,7 +331,7 @@ impl Server {
         if conn.queued == 0 || conn.queued > deadline {
             conn.queued = deadline;
             let key = ConnKey { index: index as u32, gen: conn.gen };
-            self.wheel.insert(deadline, Timer::Conn(key));
+            self.deadlines.insert(deadline, key);
         }
     }
 

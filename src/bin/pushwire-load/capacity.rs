@@ -14,9 +14,18 @@ use crate::svg::{Chart, Series, XScale};
 /// its memory is read.
 const SETTLE: Duration = Duration::from_secs(1);
 
+/// Connections opened and closed before the baseline is read.
+const WARMUP_CONNS: usize = 100;
+
 pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     let mut ticker = Ticker::new(opts);
+    // A warm-up round first, so that the baseline already holds what the
+    // first connection of a kind costs once and for all (the program's code
+    // for handshakes paged in, buffers and tables a server builds lazily):
+    // what is left for the measured connections is what each one costs.
+    warm_up(opts, args)?;
     let rss_before = run::server_rss(opts);
+    let anon_before = run::server_anon(opts);
     let kernel_before = procfs::kernel().ok();
     let mut fleet = Fleet::spawn(opts.conns, opts.procs, args)?;
     let span = Span::start(opts, fleet.cpu_ns());
@@ -60,6 +69,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     fleet.pump(Duration::ZERO)?;
     let p = fleet.progress();
     let rss_after = run::server_rss(opts);
+    let anon_after = run::server_anon(opts);
     let kernel_after = procfs::kernel().ok();
     if let Some(rss) = rss_after {
         curve.push((p.connected as f64, rss as f64));
@@ -114,6 +124,10 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         ("server_rss_before", rss_before.map_or(Value::Null, int)),
         ("server_rss_after", rss_after.map_or(Value::Null, int)),
         ("server_rss_per_conn", per_conn(rss_before, rss_after)),
+        ("server_anon_before", anon_before.map_or(Value::Null, int)),
+        ("server_anon_after", anon_after.map_or(Value::Null, int)),
+        ("server_anon_per_conn", per_conn(anon_before, anon_after)),
+        ("warmup_conns", int(WARMUP_CONNS.min(opts.conns) as u64)),
         ("kernel_tcp_mem_per_conn", kernel(|k| k.tcp_mem_bytes)),
         ("kernel_slab_per_conn", kernel(|k| k.slab_bytes)),
         ("kernel_note", s("machine-wide deltas: both ends of every loopback connection, and whatever else the machine did")),
@@ -170,5 +184,24 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
             totals.failed, totals.reached
         ));
     }
+    Ok(())
+}
+
+/// Opens and closes a few connections of the measured kind.
+fn warm_up(opts: &Options, args: &[String]) -> Result<(), String> {
+    let n = WARMUP_CONNS.min(opts.conns);
+    let mut args = args.to_vec();
+    args.extend(["--conns".to_string(), n.to_string(), "--procs".to_string(), "1".to_string()]);
+    let mut fleet = Fleet::spawn(n, Some(1), &args)?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !fleet.all_ready() {
+        if Instant::now() > deadline {
+            return Err("the warm-up connections did not open within 30 s".into());
+        }
+        fleet.pump(Duration::from_millis(20))?;
+    }
+    fleet.stop()?;
+    // Let the server see the closes.
+    std::thread::sleep(Duration::from_millis(300));
     Ok(())
 }

@@ -53,6 +53,12 @@ pub fn parse_status_rss(text: &str) -> Option<u64> {
     kb_line(text, "VmRSS:")
 }
 
+/// `RssAnon` from /proc/PID/status: the resident anonymous memory (heap,
+/// stacks), without the file-backed pages of the program's code.
+pub fn parse_status_anon(text: &str) -> Option<u64> {
+    kb_line(text, "RssAnon:")
+}
+
 /// The value of a `Name:   N kB` line (status, meminfo), in bytes.
 fn kb_line(text: &str, name: &str) -> Option<u64> {
     let rest = text.lines().find_map(|l| l.strip_prefix(name))?;
@@ -133,6 +139,17 @@ pub fn tree_cpu_ns(pid: u32) -> io::Result<u64> {
 pub fn rss_bytes(pid: u32) -> io::Result<u64> {
     let text = fs::read_to_string(format!("/proc/{pid}/status"))?;
     parse_status_rss(&text).ok_or_else(|| invalid(&format!("VmRSS in /proc/{pid}/status")))
+}
+
+/// Resident anonymous memory of a process, in bytes.
+pub fn anon_bytes(pid: u32) -> io::Result<u64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    parse_status_anon(&text).ok_or_else(|| invalid(&format!("RssAnon in /proc/{pid}/status")))
+}
+
+/// Sum of [`anon_bytes`] over pid and descendants.
+pub fn tree_anon_bytes(pid: u32) -> io::Result<u64> {
+    tree_sum(pid, anon_bytes)
 }
 
 /// Sum of [`rss_bytes`] over pid and descendants.
@@ -272,6 +289,7 @@ mod tests {
             VmPeak:\t   12000 kB\nVmHWM:\t    4000 kB\nVmRSS:\t    3516 kB\n\
             RssAnon:\t     600 kB\nThreads:\t1\n";
         assert_eq!(parse_status_rss(text), Some(3516 * 1024));
+        assert_eq!(parse_status_anon(text), Some(600 * 1024));
         // A kernel thread has no VmRSS line.
         assert_eq!(parse_status_rss("Name:\tkthreadd\nState:\tS (sleeping)\n"), None);
         assert_eq!(parse_status_rss("VmRSS:\t 12 MB\n"), None);

@@ -63,6 +63,10 @@ pub fn server_rss(opts: &Options) -> Option<u64> {
     opts.server_pid.and_then(|pid| procfs::tree_rss_bytes(pid).ok())
 }
 
+pub fn server_anon(opts: &Options) -> Option<u64> {
+    opts.server_pid.and_then(|pid| procfs::tree_anon_bytes(pid).ok())
+}
+
 /// A CPU interval: readings at the start and the end of a measured window.
 #[derive(Clone, Copy, Debug)]
 pub struct Span {
