@@ -20,7 +20,7 @@ pub enum Phase {
     /// An event stream (WHATWG HTML §9.2): the app sends, the client only
     /// reads. `idle_ms`: end the stream after this long without an event
     /// (0 = never).
-    Sse { idle_ms: u32 },
+    Sse { idle_ms: Millis },
     /// A WebSocket (RFC 6455) after the 101; `awaiting_pong`: the last
     /// heartbeat ping is unanswered. Once our Close frame is queued the
     /// connection is `Closing`: nothing is sent after a Close (§5.5.1).
@@ -42,28 +42,73 @@ pub struct Pending {
     pub ws: Option<Receiver>,
 }
 
+/// A duration in ms kept as bytes, so that [`Phase`] has an alignment of
+/// one and packs into [`Conn`] next to the one-byte fields.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Millis([u8; 4]);
+
+impl Millis {
+    pub fn new(ms: u32) -> Millis {
+        Millis(ms.to_ne_bytes())
+    }
+
+    pub fn get(self) -> u32 {
+        u32::from_ne_bytes(self.0)
+    }
+}
+
+/// Yes/no facts of a connection, a bit each.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+struct Flags(u8);
+
+macro_rules! flags {
+    ($($(#[$doc:meta])* $bit:literal $get:ident $set:ident;)*) => {
+        impl Conn {
+            $(
+                $(#[$doc])*
+                pub fn $get(&self) -> bool {
+                    self.flags.0 & (1 << $bit) != 0
+                }
+
+                pub fn $set(&mut self, on: bool) {
+                    if on {
+                        self.flags.0 |= 1 << $bit;
+                    } else {
+                        self.flags.0 &= !(1 << $bit);
+                    }
+                }
+            )*
+        }
+    };
+}
+
+flags! {
+    /// The peer closed its side (read returned 0).
+    0 read_closed set_read_closed;
+    /// We shut our side down (Closing, after the last byte left).
+    1 write_shut set_write_shut;
+    /// Reading stopped because too much output is queued.
+    2 read_paused set_read_paused;
+    /// At least one request was answered (a fresh connection that never
+    /// completes a head is a slow client; an idle one is merely idle).
+    3 served set_served;
+    /// The socket failed; close at the next chance.
+    4 broken set_broken;
+    /// Output was queued outside this connection's own event and awaits the
+    /// end-of-pass flush (it is on the loop's dirty list).
+    5 dirty set_dirty;
+    /// The app has been told this stream or parked request ended.
+    6 ended set_ended;
+}
+
 pub struct Conn {
     pub stream: TcpStream,
     pub gen: u32,
     pub phase: Phase,
     /// The interest registered with the poll (None before registration).
     pub registered: Option<Interest>,
-    /// The peer closed its side (read returned 0).
-    pub read_closed: bool,
-    /// We shut our side down (Closing, after the last byte left).
-    pub write_shut: bool,
-    /// Reading stopped because too much output is queued.
-    pub read_paused: bool,
-    /// At least one request was answered (a fresh connection that never
-    /// completes a head is a slow client; an idle one is merely idle).
-    pub served: bool,
-    /// The socket failed; close at the next chance.
-    pub broken: bool,
-    /// Output was queued outside this connection's own event and awaits the
-    /// end-of-pass flush (it is on the loop's dirty list).
-    pub dirty: bool,
-    /// The app has been told this stream or parked request ended.
-    pub ended: bool,
+    /// The seven yes/no facts of the connection (see [`Flags`]), one byte.
+    flags: Flags,
     pub pending: Option<Box<Pending>>,
     pub out: Option<Box<OutQueue>>,
     /// When the phase's deadline passes (ms on the loop clock; 0 = none).
@@ -75,10 +120,11 @@ pub struct Conn {
 }
 
 /// The memory budget. SPEC §6 targets under 100 bytes of process memory per
-/// idle connection; the slab entry is most of that, so the struct gets 64
-/// (56 today). Debug builds get 8 more: mio's `IoSource` carries a selector
-/// id there only, to catch a socket registered with two polls.
-const BUDGET: usize = if cfg!(debug_assertions) { 72 } else { 64 };
+/// idle connection and the slab entry is most of that, so the struct gets 48
+/// (hence the one-byte flags and a `Phase` of alignment one). Debug builds
+/// get 16 more: mio's `IoSource` carries a selector id there only, to catch
+/// a socket registered with two polls, and it moves the socket's alignment.
+const BUDGET: usize = if cfg!(debug_assertions) { 64 } else { 48 };
 const _: () = assert!(std::mem::size_of::<Conn>() <= BUDGET);
 
 impl Conn {
@@ -88,13 +134,7 @@ impl Conn {
             gen,
             phase: Phase::Http,
             registered: None,
-            read_closed: false,
-            write_shut: false,
-            read_paused: false,
-            served: false,
-            broken: false,
-            dirty: false,
-            ended: false,
+            flags: Flags(0),
             pending: None,
             out: None,
             deadline: 0,
@@ -109,8 +149,8 @@ impl Conn {
     /// Derived from state, as rustls' mio example does: read unless the peer
     /// closed or output is backed up; write only while output waits.
     pub fn interest(&self) -> Option<Interest> {
-        let read = !self.read_closed && !self.read_paused;
-        let write = self.queued_bytes() > 0 && !self.write_shut;
+        let read = !self.read_closed() && !self.read_paused();
+        let write = self.queued_bytes() > 0 && !self.write_shut();
         match (read, write) {
             (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
             (true, false) => Some(Interest::READABLE),

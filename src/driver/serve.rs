@@ -58,12 +58,12 @@ impl Server {
         let deadline = match &pending {
             // Requests wait because the client does not read its answers:
             // that is timed by write progress (see `flush`), not as a head.
-            Some(_) if conn.read_paused => Some(keepalive),
+            Some(_) if conn.read_paused() => Some(keepalive),
             // A body may take as long as it keeps moving.
             Some(p) if p.progress.in_body() => Some(keepalive),
             // SPEC §5: the head's deadline runs from its first byte and is
             // never extended by a trickle of more bytes (slowloris).
-            Some(_) if new_request && conn.served => Some(header),
+            Some(_) if new_request && conn.served() => Some(header),
             Some(_) => None,
             None => Some(keepalive),
         };
@@ -83,7 +83,7 @@ impl Server {
                 break;
             }
             if conn.queued_bytes() >= MAX_HTTP_OUTPUT {
-                conn.read_paused = true;
+                conn.set_read_paused(true);
                 break;
             }
             let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -205,7 +205,7 @@ impl Server {
                 Body::Shared(bytes) => out.push_shared(bytes.clone()),
             }
         }
-        conn.served = true;
+        conn.set_served(true);
         if !keep_alive {
             conn.phase = Phase::Closing;
             // The last answer gets as long to leave as any other write.

@@ -46,11 +46,11 @@ impl Server {
     fn read_some(&mut self, index: usize, short_read_ends: bool) {
         let mut buf = std::mem::take(&mut self.read_buf);
         while let Some(conn) = self.conns.get_mut(index) {
-            if conn.read_closed || conn.read_paused || conn.broken {
+            if conn.read_closed() || conn.read_paused() || conn.broken() {
                 break;
             }
             match conn.stream.read(&mut buf) {
-                Ok(0) => conn.read_closed = true,
+                Ok(0) => conn.set_read_closed(true),
                 Ok(n) => {
                     self.stats.bytes_in += n as u64;
                     match conn.phase {
@@ -62,7 +62,8 @@ impl Server {
                         Phase::Parked { .. } => {
                             let pending = conn.pending.get_or_insert_with(Default::default);
                             pending.buf.extend_from_slice(&buf[..n]);
-                            conn.read_paused = pending.buf.len() >= self.config.limits.max_head;
+                            let full = pending.buf.len() >= self.config.limits.max_head;
+                            conn.set_read_paused(full);
                         }
                         // An event stream's client has nothing to say, and
                         // after the last answer nothing is read: discarded.
@@ -76,7 +77,7 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     log::debug!("conn={index}/{} read: {e}", conn.gen);
-                    conn.broken = true;
+                    conn.set_broken(true);
                 }
             }
         }
@@ -86,11 +87,12 @@ impl Server {
     /// Writes queued output until done or `WouldBlock`.
     pub(super) fn flush(&mut self, index: usize) {
         let Some(conn) = self.conns.get_mut(index) else { return };
+        let mut broken = conn.broken();
         let Some(out) = conn.out.as_mut() else { return };
         let mut wrote = false;
-        while !out.is_empty() && !conn.broken {
+        while !out.is_empty() && !broken {
             match out.write_to(&mut conn.stream) {
-                Ok(0) => conn.broken = true,
+                Ok(0) => broken = true,
                 Ok(n) => {
                     self.stats.bytes_out += n as u64;
                     wrote = true;
@@ -99,11 +101,13 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     log::debug!("conn={index}/{} write: {e}", conn.gen);
-                    conn.broken = true;
+                    broken = true;
                 }
             }
         }
-        if out.is_empty() {
+        let empty = out.is_empty();
+        conn.set_broken(broken);
+        if empty {
             if let Some(out) = conn.out.take() {
                 self.pool.put(out);
             }
@@ -113,7 +117,7 @@ impl Server {
         // stream's deadline is its idle timeout (events, not bytes, move it)
         // and a parked request's is its poll timeout.
         let http = matches!(conn.phase, Phase::Http | Phase::Closing);
-        if wrote && http && (conn.pending.is_none() || conn.read_paused) && !conn.write_shut {
+        if wrote && http && (conn.pending.is_none() || conn.read_paused()) && !conn.write_shut() {
             let deadline = self.after(self.config.keepalive_timeout);
             self.arm(index, deadline);
         }
@@ -129,8 +133,8 @@ impl Server {
             // Output drained below the cap: take up the requests that were
             // left waiting, then read what arrived meanwhile (edge-triggered:
             // no new event would announce it).
-            if conn.read_paused && conn.queued_bytes() < MAX_HTTP_OUTPUT && conn.phase == Phase::Http {
-                conn.read_paused = false;
+            if conn.read_paused() && conn.queued_bytes() < MAX_HTTP_OUTPUT && conn.phase == Phase::Http {
+                conn.set_read_paused(false);
                 self.http_input(index, &[]);
                 self.read(index);
                 continue;
@@ -138,12 +142,12 @@ impl Server {
             break;
         }
         let Some(conn) = self.conns.get_mut(index) else { return };
-        if conn.broken {
+        if conn.broken() {
             return self.close(index, "socket error");
         }
         let drained = conn.queued_bytes() == 0;
         match conn.phase {
-            Phase::Http if conn.read_closed && drained => return self.close(index, "client closed"),
+            Phase::Http if conn.read_closed() && drained => return self.close(index, "client closed"),
             // Draining: a connection whose answers are all out and that is
             // not inside a request has nothing left to finish.
             Phase::Http if self.draining && drained && conn.pending.is_none() => {
@@ -152,22 +156,24 @@ impl Server {
             // WHATWG HTML §9.2: nothing comes from a stream's client, so
             // end-of-file means it went away: noticed now, not at the next
             // write, so the app's registries and counts stay true.
-            Phase::Sse { .. } | Phase::Parked { .. } | Phase::Ws { .. } if conn.read_closed => {
+            Phase::Sse { .. } | Phase::Parked { .. } | Phase::Ws { .. } if conn.read_closed() => {
                 return self.close(index, "client went away")
             }
-            Phase::Closing if drained && !conn.write_shut => {
+            Phase::Closing if drained && !conn.write_shut() => {
                 // RFC 9112 §9.6: half-close, then keep reading until the
                 // client closes too, so unread request bytes do not make our
                 // close a reset that destroys the answer in flight.
                 let _ = conn.stream.shutdown(Shutdown::Write);
-                conn.write_shut = true;
-                if conn.read_closed {
+                conn.set_write_shut(true);
+                if conn.read_closed() {
                     return self.close(index, "answered");
                 }
                 let deadline = self.after(LINGER);
                 self.arm(index, deadline);
             }
-            Phase::Closing if conn.read_closed && conn.write_shut => return self.close(index, "answered"),
+            Phase::Closing if conn.read_closed() && conn.write_shut() => {
+                return self.close(index, "answered")
+            }
             _ => {}
         }
         self.reregister(index);
@@ -202,7 +208,7 @@ impl Server {
             Phase::Http if conn.queued_bytes() > 0 => self.close(index, "client stopped reading"),
             // SPEC §5: a head (or body) that does not arrive in time is 408;
             // a connection that was merely idle between requests just closes.
-            Phase::Http if conn.pending.is_some() || !conn.served => {
+            Phase::Http if conn.pending.is_some() || !conn.served() => {
                 log::debug!("conn={index}/{} request timed out", conn.gen);
                 self.refuse(index, Response::error(HttpError::HeaderTimeout));
                 self.settle(index);

@@ -10,7 +10,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::conn::Phase;
+use super::conn::{Millis, Phase};
 use super::{Server, Timer};
 use crate::app::{Action, Context, End};
 use crate::http::response::{Body, Response};
@@ -41,7 +41,7 @@ impl Server {
         let idle_ms = idle.map_or(0, |d| d.as_millis().clamp(1, u32::MAX as u128) as u32);
         let deadline = (idle_ms > 0).then(|| self.now + u64::from(idle_ms));
         let Some(conn) = self.conns.get_mut(index) else { return };
-        conn.phase = Phase::Sse { idle_ms };
+        conn.phase = Phase::Sse { idle_ms: Millis::new(idle_ms) };
         conn.pending = None;
         conn.deadline = 0;
         self.stats.http -= 1;
@@ -114,11 +114,11 @@ impl Server {
         let now = self.now;
         let conn = &mut self.conns[index];
         let idle_ms = match conn.phase {
-            Phase::Sse { idle_ms } => idle_ms,
+            Phase::Sse { idle_ms } => idle_ms.get(),
             Phase::Ws { .. } => 0,
             _ => return,
         };
-        if conn.ended {
+        if conn.ended() {
             return;
         }
         // SPEC §5: a client that does not read gets a bounded queue; past
@@ -132,8 +132,8 @@ impl Server {
         let out = conn.out.get_or_insert_with(|| self.pool.take());
         out.push_shared(bytes);
         self.stats.messages_out += 1;
-        if !conn.dirty {
-            conn.dirty = true;
+        if !conn.dirty() {
+            conn.set_dirty(true);
             self.dirty.push(index);
         }
         // "No data sent for the timeout" ends an idle stream; an event is data.
@@ -174,7 +174,7 @@ impl Server {
         while !batch.is_empty() {
             for index in batch.drain(..) {
                 if let Some(conn) = self.conns.get_mut(index) {
-                    conn.dirty = false;
+                    conn.set_dirty(false);
                     self.settle(index);
                 }
             }
@@ -201,8 +201,9 @@ impl Server {
         };
         let mut silent = Vec::new();
         for (index, conn) in self.conns.iter_mut() {
+            let ended = conn.ended();
             let bytes = match &mut conn.phase {
-                Phase::Sse { .. } if !conn.ended => &beat,
+                Phase::Sse { .. } if !ended => &beat,
                 Phase::Ws { awaiting_pong: true } => {
                     silent.push(index);
                     continue;
@@ -214,8 +215,8 @@ impl Server {
                 _ => continue,
             };
             conn.out.get_or_insert_with(|| self.pool.take()).push_shared(bytes.clone());
-            if !conn.dirty {
-                conn.dirty = true;
+            if !conn.dirty() {
+                conn.set_dirty(true);
                 self.dirty.push(index);
             }
         }
@@ -254,8 +255,8 @@ impl Server {
             self.arm(index, deadline);
         }
         if let Some(conn) = self.conns.get_mut(index) {
-            if !conn.dirty {
-                conn.dirty = true;
+            if !conn.dirty() {
+                conn.set_dirty(true);
                 self.dirty.push(index);
             }
         }
@@ -265,10 +266,11 @@ impl Server {
     pub(super) fn notify_end(&mut self, index: usize, why: End) {
         let Some(key) = self.key(index) else { return };
         let conn = &mut self.conns[index];
-        if conn.ended || !matches!(conn.phase, Phase::Sse { .. } | Phase::Parked { .. } | Phase::Ws { .. }) {
+        if conn.ended() || !matches!(conn.phase, Phase::Sse { .. } | Phase::Parked { .. } | Phase::Ws { .. })
+        {
             return;
         }
-        conn.ended = true;
+        conn.set_ended(true);
         let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         self.app.on_end(&cx, why, &mut self.actions);
         self.perform();
@@ -298,7 +300,7 @@ impl Server {
         self.notify_end(index, End::Done);
         let conn = &mut self.conns[index];
         conn.phase = Phase::Http;
-        conn.ended = false;
+        conn.set_ended(false);
         self.send(index, response, minor, keep_alive && !self.draining, false);
         // Requests that arrived meanwhile are waiting in `pending`. If reading
         // was paused, `settle` (at the end-of-pass flush) resumes it: this
@@ -306,8 +308,8 @@ impl Server {
         // loop-wide buffer, so it must not read itself.
         self.http_input(index, &[]);
         if let Some(conn) = self.conns.get_mut(index) {
-            if !conn.dirty {
-                conn.dirty = true;
+            if !conn.dirty() {
+                conn.set_dirty(true);
                 self.dirty.push(index);
             }
         }
@@ -347,8 +349,8 @@ impl Server {
             if let Some(conn) = self.conns.get_mut(index) {
                 conn.deadline = 0;
                 conn.queued = 0;
-                if !conn.dirty {
-                    conn.dirty = true;
+                if !conn.dirty() {
+                    conn.set_dirty(true);
                     self.dirty.push(index);
                 }
             }

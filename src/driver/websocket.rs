@@ -169,8 +169,8 @@ impl Server {
 
     pub(super) fn mark_dirty(&mut self, index: usize) {
         if let Some(conn) = self.conns.get_mut(index) {
-            if !conn.dirty {
-                conn.dirty = true;
+            if !conn.dirty() {
+                conn.set_dirty(true);
                 self.dirty.push(index);
             }
         }

@@ -89,7 +89,10 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         );
         println!("  latency {}", run::latency_line(&totals.hist));
         if let Some(ns) = window.server_ns_per(totals.msgs) {
-            println!("  server CPU {ns:.0} ns per {}", if opts.scenario == Scenario::Echo { "echo" } else { "request" });
+            println!(
+                "  server CPU {ns:.0} ns per {}",
+                if opts.scenario == Scenario::Echo { "echo" } else { "request" }
+            );
         }
         println!("  {}", window.describe());
     }
