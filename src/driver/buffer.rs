@@ -16,12 +16,20 @@ use std::rc::Rc;
 /// reference, so every subscriber's writev reads the same cache-hot bytes; a
 /// copy per subscriber touched a buffer of its own each time (at 1,000 SSE
 /// subscribers and 84-byte events that cost ~600 ns of server CPU per
-/// delivery, by reference ~420 ns, kernel included).
+/// delivery, by reference ~420 ns, kernel included). The price: a queue
+/// entry per event, which the slow-consumer cap (it counts payload bytes)
+/// does not see: at most 24 bytes per 64, so a full queue holds up to
+/// 1.4× `--max-queue`; and a backlog drains 64 events per writev.
 const COPY_BELOW: usize = 64;
 
 /// The owned tail stops growing here and a new chunk starts, so a huge
 /// burst does not turn into one ever-reallocating vector.
 const OWNED_CHUNK: usize = 64 * 1024;
+
+/// The smallest new owned chunk. A small event copied into an empty queue
+/// gets this much, not the 1 KiB an encoder's tail gets: a broadcast to
+/// 10,000 subscribers with nothing queued starts 10,000 of these at once.
+const MIN_TAIL: usize = 128;
 
 /// Slices per writev; Linux allows 1024 (IOV_MAX), 64 covers any burst.
 const MAX_SLICES: usize = 64;
@@ -65,9 +73,15 @@ impl OutQueue {
     /// The owned chunk at the back, for encoders to append to. Call
     /// [`OutQueue::commit`] with the number of bytes appended.
     pub fn tail(&mut self) -> &mut Vec<u8> {
+        self.tail_for(1024)
+    }
+
+    /// [`OutQueue::tail`], starting a new chunk with room for `hint` bytes
+    /// (at least [`MIN_TAIL`]) when there is none to append to.
+    fn tail_for(&mut self, hint: usize) -> &mut Vec<u8> {
         let reuse = matches!(self.chunks.back(), Some(Chunk::Owned(v)) if v.len() < OWNED_CHUNK);
         if !reuse {
-            self.chunks.push_back(Chunk::Owned(Vec::with_capacity(1024)));
+            self.chunks.push_back(Chunk::Owned(Vec::with_capacity(hint.max(MIN_TAIL))));
         }
         match self.chunks.back_mut() {
             Some(Chunk::Owned(v)) => v,
@@ -78,7 +92,7 @@ impl OutQueue {
 
     /// Appends `bytes`, coalescing with the owned tail.
     pub fn push_bytes(&mut self, bytes: &[u8]) {
-        self.tail().extend_from_slice(bytes);
+        self.tail_for(bytes.len()).extend_from_slice(bytes);
         self.len += bytes.len();
     }
 

@@ -263,6 +263,10 @@ impl Server {
         self.wheel.insert(deadline, Timer::DrainDeadline);
     }
 
+    /// Connection deadlines fire first, then the other timers: within one
+    /// pass the two wheels are not interleaved by deadline. Only a stalled
+    /// loop could tell (an app timer due earlier then runs after a
+    /// connection deadline due later), and nothing orders the two kinds.
     fn fire_timers(&mut self) {
         self.deadlines.advance(self.now, &mut self.expired_conns);
         let mut expired = std::mem::take(&mut self.expired_conns);

@@ -29,8 +29,12 @@ impl Server {
             // only say EAGAIN (a third of the syscalls of a small request),
             // unless the peer's FIN came in the same event: data and FIN
             // arrive as one edge, and the read that returns 0 would get no
-            // edge of its own.
-            let short_read_ends = !event.is_read_closed() && !event.is_error();
+            // edge of its own. This is epoll's promise, so Linux only: mio's
+            // portable contract is to read until `WouldBlock`, and its
+            // Windows backend re-arms readiness only then. (TCP urgent data
+            // also stops a read short with bytes left and no new edge; a
+            // client that sends it stalls only its own connection.)
+            let short_read_ends = cfg!(target_os = "linux") && !event.is_read_closed() && !event.is_error();
             self.read_some(index, short_read_ends);
         }
         self.settle(index);

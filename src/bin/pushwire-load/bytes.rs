@@ -109,6 +109,11 @@ impl Conn {
     fn response(&mut self, stop: &AtomicBool) -> Result<(u16, Vec<u8>), String> {
         loop {
             if let Some(head) = http::parse_head(&self.buf, false).map_err(|e| e.to_string())? {
+                // RFC 9110 §15.2: interim answers come before the real one.
+                if head.is_interim() {
+                    self.buf.drain(..head.len);
+                    continue;
+                }
                 let mut reader = BodyReader::new(head.body);
                 let mut body = Vec::new();
                 let mut at = head.len;
@@ -353,8 +358,14 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
     conn.send(&req)?;
     t.requests = 1;
     let head = loop {
-        if let Some(head) = http::parse_head(&conn.buf, false).map_err(|e| e.to_string())? {
-            break head;
+        match http::parse_head(&conn.buf, false).map_err(|e| e.to_string())? {
+            // RFC 9110 §15.2: interim answers come before the real one.
+            Some(head) if head.is_interim() => {
+                conn.buf.drain(..head.len);
+                continue;
+            }
+            Some(head) => break head,
+            None => {}
         }
         if !conn.fill()? || stop.load(Ordering::Relaxed) {
             return Err("no answer to the opening request".into());
@@ -362,7 +373,9 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
     };
     let ok = match method {
         Method::WebSocket => {
-            head.status == 101 && head.accept.as_deref() == Some(ws::expected_accept(&key).as_str())
+            head.status == 101
+                && head.upgrade_websocket
+                && head.accept.as_deref() == Some(ws::expected_accept(&key).as_str())
         }
         _ => head.status == 200 && head.event_stream,
     };
@@ -370,7 +383,9 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
         t.unsupported = Some(format!("the opening request answered {}", head.status));
         return Ok(t);
     }
-    (t.setup_up, t.setup_down) = (conn.up, head.len as u64);
+    // Everything received up to the end of the head (interim ones included).
+    let setup_down = conn.down - (conn.buf.len() - head.len) as u64;
+    (t.setup_up, t.setup_down) = (conn.up, setup_down);
     conn.buf.drain(..head.len);
     let mut dechunk = (head.body == Body::Chunked).then(Dechunk::new);
     let mut parser = sse::Parser::new();

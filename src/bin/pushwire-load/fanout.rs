@@ -72,7 +72,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     let drain_start = Instant::now();
     while drain_start.elapsed() < DRAIN {
         let p = fleet.progress();
-        if p.min_next >= outcome.published {
+        if p.min_next >= outcome.accepted_end {
             break;
         }
         fleet.pump(Duration::from_millis(2))?;
@@ -83,8 +83,12 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     let totals = fleet.stop()?;
     ticker.done();
 
-    let expected = outcome.published * totals.open;
-    let missing = expected.saturating_sub(totals.next_sum) + totals.gaps;
+    // Every open subscriber must have every accepted message: what is
+    // missing at the end, plus the gaps on the way, less the gaps that were
+    // publishes the server refused (reported apart).
+    let expected = outcome.accepted_end.saturating_mul(totals.open);
+    let missing = (expected.saturating_sub(totals.next_sum) + totals.gaps)
+        .saturating_sub(outcome.refused_below_end.saturating_mul(totals.open));
     let rate = totals.msgs as f64 / window.wall.as_secs_f64();
     let mut report = run::head(opts);
     report.extend([

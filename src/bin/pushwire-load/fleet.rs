@@ -114,10 +114,12 @@ impl Fleet {
         self.procs.iter().map(|p| p.child.id()).collect()
     }
 
-    /// CPU time of the load generator: this process and every worker.
-    pub fn cpu_ns(&self) -> u64 {
-        let workers: u64 = self.pids().into_iter().filter_map(|pid| procfs::cpu_ns(pid).ok()).sum();
-        workers + procfs::self_cpu_ns().unwrap_or(0)
+    /// CPU time of each process of the load generator: this one, then
+    /// every worker.
+    pub fn cpu_ns(&self) -> Vec<u64> {
+        let mut all = vec![procfs::self_cpu_ns().unwrap_or(0)];
+        all.extend(self.pids().into_iter().map(|pid| procfs::cpu_ns(pid).unwrap_or(0)));
+        all
     }
 
     pub fn send(&mut self, command: &str) {
@@ -151,7 +153,15 @@ impl Fleet {
                     p.progress = Progress { connected, failed, closed, reached, msgs, min_next, errors };
                 }
             }
-            Some("ready") => p.ready = true,
+            Some("ready") => {
+                // The counts as of `ready`, so nobody reads an older `p` line's.
+                let v: Vec<u64> = words.filter_map(|x| x.parse().ok()).collect();
+                if let [connected, failed] = v[..] {
+                    p.progress.connected = connected;
+                    p.progress.failed = failed;
+                }
+                p.ready = true;
+            }
             Some("exit") => return Err(format!("worker {w} exited unexpectedly ({})", status(&mut p.child))),
             _ => {}
         }

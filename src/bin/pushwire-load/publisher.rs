@@ -27,7 +27,14 @@ pub struct Shared {
 }
 
 pub struct Outcome {
+    /// Publishes sent, answered or not.
     pub published: u64,
+    /// One past the last sequence number the server accepted: what every
+    /// subscriber must have received by the end.
+    pub accepted_end: u64,
+    /// Sequence numbers the server refused (not 2xx) below `accepted_end`:
+    /// subscribers see them as gaps that are not the server's losses.
+    pub refused_below_end: u64,
     pub first_refusal: Option<String>,
 }
 
@@ -46,11 +53,14 @@ pub fn run(opts: &Options, shared: &Arc<Shared>) -> Result<Outcome, String> {
     let mut body = None::<(BodyReader, u16)>;
     let mut sink = Vec::new();
     let mut first_refusal = None;
+    let mut accepted_end = 0;
+    let mut refused = Vec::new();
     let mut last_answer = Instant::now();
     loop {
         let stopping = shared.stop.load(Ordering::Relaxed);
         if stopping && answered == seq {
-            return Ok(Outcome { published: seq, first_refusal });
+            let refused_below_end = refused.iter().filter(|&&s| s < accepted_end).count() as u64;
+            return Ok(Outcome { published: seq, accepted_end, refused_below_end, first_refusal });
         }
         // Queue what may go now.
         out.clear();
@@ -101,6 +111,11 @@ pub fn run(opts: &Options, shared: &Arc<Shared>) -> Result<Outcome, String> {
         loop {
             if body.is_none() {
                 match http::parse_head(&inbuf[used..], false).map_err(|e| format!("publisher: {e}"))? {
+                    // RFC 9110 §15.2: skip interim answers (100, 103...).
+                    Some(head) if head.is_interim() => {
+                        used += head.len;
+                        continue;
+                    }
                     Some(head) => {
                         used += head.len;
                         body = Some((BodyReader::new(head.body), head.status));
@@ -118,12 +133,20 @@ pub fn run(opts: &Options, shared: &Arc<Shared>) -> Result<Outcome, String> {
             }
             let status = *status;
             body = None;
+            if answered == seq {
+                return Err(format!("publisher: an answer ({status}) to no request"));
+            }
+            // Answers come in request order (RFC 9112 §9.3.2), so this one is
+            // for sequence number `answered`.
+            let this = answered;
             answered += 1;
             last_answer = Instant::now();
             if (200..300).contains(&status) {
                 shared.accepted.fetch_add(1, Ordering::Relaxed);
+                accepted_end = this + 1;
             } else {
                 shared.refused.fetch_add(1, Ordering::Relaxed);
+                refused.push(this);
                 first_refusal.get_or_insert_with(|| {
                     format!("POST answered {status}: {}", String::from_utf8_lossy(&sink))
                 });

@@ -68,26 +68,30 @@ pub fn server_anon(opts: &Options) -> Option<u64> {
 }
 
 /// A CPU interval: readings at the start and the end of a measured window.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Span {
     pub server: Option<u64>,
-    pub load: u64,
+    /// CPU time of each load-generator process (see `Fleet::cpu_ns`).
+    pub load: Vec<u64>,
     pub at: Instant,
 }
 
 impl Span {
-    pub fn start(opts: &Options, load_cpu: u64) -> Span {
-        Span { server: server_cpu(opts), load: load_cpu, at: Instant::now() }
+    pub fn start(opts: &Options, load: Vec<u64>) -> Span {
+        Span { server: server_cpu(opts), load, at: Instant::now() }
     }
 
-    /// The window's length and CPU use: (wall, server ns, load ns).
-    pub fn end(&self, opts: &Options, load_cpu: u64) -> Window {
+    /// The window's length and CPU use.
+    pub fn end(&self, opts: &Options, load: Vec<u64>) -> Window {
         let wall = self.at.elapsed();
         let server = match (self.server, server_cpu(opts)) {
             (Some(a), Some(b)) => Some(b.saturating_sub(a)),
             _ => None,
         };
-        Window { wall, server_ns: server, load_ns: load_cpu.saturating_sub(self.load) }
+        let deltas: Vec<u64> = load.iter().zip(&self.load).map(|(b, a)| b.saturating_sub(*a)).collect();
+        let wall_ns = wall.as_nanos().max(1) as f64;
+        let busiest = deltas.iter().map(|&d| d as f64 / wall_ns).fold(0.0, f64::max);
+        Window { wall, server_ns: server, load_ns: deltas.iter().sum(), load_busiest: busiest }
     }
 }
 
@@ -96,6 +100,9 @@ pub struct Window {
     pub wall: Duration,
     pub server_ns: Option<u64>,
     pub load_ns: u64,
+    /// The busiest load-generator process's share of one core: each is one
+    /// thread, so one at 100 % is a bottleneck whatever the others do.
+    pub load_busiest: f64,
 }
 
 impl Window {
@@ -104,11 +111,11 @@ impl Window {
         self.load_ns as f64 / self.wall.as_nanos().max(1) as f64 / procfs::allowed_cpus() as f64
     }
 
-    /// A load generator above 90 % of its cores was the bottleneck: the rate
-    /// it measured is its own, and only the server's CPU per unit still
-    /// describes the server.
+    /// A load generator above 90 % of its cores, or with one process above
+    /// 90 % of a core, was the bottleneck: the rate it measured is its own,
+    /// and only the server's CPU per unit still describes the server.
     pub fn saturated(&self) -> bool {
-        self.load_share() >= 0.9
+        self.load_share() >= 0.9 || self.load_busiest >= 0.9
     }
 
     /// Server CPU per unit of work, in ns.
@@ -122,6 +129,7 @@ impl Window {
             ("load_cpu_ns", int(self.load_ns)),
             ("load_cpu_share", num(self.load_share())),
             ("load_cpus", int(procfs::allowed_cpus() as u64)),
+            ("load_busiest_process_share", num(self.load_busiest)),
             ("load_saturated", Value::Bool(self.saturated())),
         ];
         if let Some(ns) = self.server_ns {
@@ -235,6 +243,11 @@ pub fn post_once(opts: &Options, body: &[u8]) -> Result<u16, String> {
         if let Some(head) =
             crate::wire::http::parse_head(&buf, false).map_err(|e| format!("POST answer: {e}"))?
         {
+            // RFC 9110 §15.2: interim answers come before the real one.
+            if head.is_interim() {
+                buf.drain(..head.len);
+                continue;
+            }
             return Ok(head.status);
         }
         let n = stream.read(&mut chunk).map_err(|e| format!("POST answer: {e}"))?;

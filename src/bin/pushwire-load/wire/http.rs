@@ -72,6 +72,19 @@ pub struct Head {
     pub event_stream: bool,
     /// The connection may carry another request after this response (§9.3).
     pub keep_alive: bool,
+    /// `Upgrade` names `websocket` and `Connection` names `upgrade`: what
+    /// RFC 6455 §4.1 wants of a 101 besides the accept value.
+    pub upgrade_websocket: bool,
+}
+
+impl Head {
+    /// RFC 9110 §15.2: a 1xx other than 101 is interim, and "A client MUST
+    /// be able to parse one or more 1xx responses received prior to a final
+    /// response, even if the client does not expect one": skip it and read
+    /// the next head.
+    pub fn is_interim(&self) -> bool {
+        (100..200).contains(&self.status) && self.status != 101
+    }
 }
 
 /// Parses the response head at the front of `buf`: `Ok(None)` while it is
@@ -106,6 +119,8 @@ pub fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, Error>
     let mut keep_alive_token = false;
     let mut accept = None;
     let mut event_stream = false;
+    let mut upgrade = false;
+    let mut connection_upgrade = false;
     for field in response.headers.iter() {
         let name = field.name;
         let value = field.value;
@@ -129,7 +144,14 @@ pub fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, Error>
             for option in list(value) {
                 close |= option.eq_ignore_ascii_case(b"close");
                 keep_alive_token |= option.eq_ignore_ascii_case(b"keep-alive");
+                connection_upgrade |= option.eq_ignore_ascii_case(b"upgrade");
             }
+        } else if name.eq_ignore_ascii_case("upgrade") {
+            // RFC 6455 §4.1: "If the response lacks an |Upgrade| header field
+            // or the |Upgrade| header field contains a value that is not an
+            // ASCII case-insensitive match for the value "websocket", the
+            // client MUST _Fail the WebSocket Connection_."
+            upgrade |= list(value).any(|p| p.eq_ignore_ascii_case(b"websocket"));
         } else if name.eq_ignore_ascii_case("sec-websocket-accept") {
             accept = Some(String::from_utf8_lossy(trim(value)).into_owned());
         } else if name.eq_ignore_ascii_case("content-type") {
@@ -178,7 +200,8 @@ pub fn parse_head(buf: &[u8], head_request: bool) -> Result<Option<Head>, Error>
     // field MUST treat the message as if the framing is faulty, even if a
     // Content-Length is present, and close the connection after processing".
     let keep_alive = !close && (!http10 || (keep_alive_token && !transfer_encoding));
-    Ok(Some(Head { status, len, body, accept, event_stream, keep_alive }))
+    let upgrade_websocket = upgrade && connection_upgrade;
+    Ok(Some(Head { status, len, body, accept, event_stream, keep_alive, upgrade_websocket }))
 }
 
 /// Folds one Content-Length field value into `length`. RFC 9112 §6.3 item
@@ -290,6 +313,7 @@ mod tests {
             accept: Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into()),
             event_stream: false,
             keep_alive: true,
+            upgrade_websocket: true,
         };
         for end in len..=text.len() {
             assert_eq!(parse_head(&text[..end], false), Ok(Some(want.clone())), "end {end}");
@@ -409,6 +433,28 @@ mod tests {
         let h = head("HTTP/1.1 101 Switching Protocols\r\nsec-websocket-accept:   abc= \r\n\r\n");
         assert_eq!(h.accept.as_deref(), Some("abc="));
         assert_eq!(head("HTTP/1.1 200 OK\r\n\r\n").accept, None);
+    }
+
+    #[test]
+    fn websocket_upgrade_fields_rfc6455_4_1() {
+        for (fields, want) in [
+            ("Upgrade: websocket\r\nConnection: Upgrade\r\n", true),
+            ("upgrade: WebSocket\r\nconnection: keep-alive, upgrade\r\n", true),
+            ("Upgrade: websocket\r\n", false),
+            ("Connection: Upgrade\r\n", false),
+            ("Upgrade: h2c\r\nConnection: Upgrade\r\n", false),
+        ] {
+            let h = head(&format!("HTTP/1.1 101 Switching Protocols\r\n{fields}\r\n"));
+            assert_eq!(h.upgrade_websocket, want, "{fields:?}");
+        }
+    }
+
+    #[test]
+    fn interim_answers_rfc9110_15_2() {
+        for (status, interim) in [(100, true), (103, true), (101, false), (200, false), (204, false)] {
+            let h = head(&format!("HTTP/1.1 {status} X\r\n\r\n"));
+            assert_eq!(h.is_interim(), interim, "{status}");
+        }
     }
 
     #[test]

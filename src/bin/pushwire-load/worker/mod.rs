@@ -65,8 +65,10 @@ struct Client {
     sse: Option<Box<sse::Parser>>,
     /// Plaintext: the response being read.
     body: Option<(BodyReader, u16)>,
-    /// Fragments of a WebSocket message.
+    /// Fragments of a WebSocket message (plaintext: the response body).
     frag: Vec<u8>,
+    /// A fragmented WebSocket message is open (its first frame had no FIN).
+    in_message: bool,
     /// Next sequence number: to send (echo), or expected (subscribers).
     next: u64,
     /// Echo: next sequence number whose echo is due. Plaintext: send time.
@@ -291,6 +293,7 @@ impl Worker {
                 sse: None,
                 body: None,
                 frag: Vec::new(),
+                in_message: false,
                 next: 0,
                 due: 0,
                 msgs: 0,

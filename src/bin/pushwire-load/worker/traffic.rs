@@ -3,6 +3,10 @@
 //! to each message (count it, check it, time it, send the next).
 
 use super::{unix_ns, Role, Stage, Worker, MAX_MESSAGE};
+
+/// The largest jump in sequence numbers taken as messages lost rather than
+/// as a corrupted message.
+const MAX_GAP: u64 = 1 << 40;
 use crate::payload;
 use crate::wire::body::{BodyReader, Dechunk};
 use crate::wire::http::{self, Body};
@@ -41,10 +45,16 @@ impl Worker {
                 return None;
             }
         };
+        if head.is_interim() {
+            return Some(head.len);
+        }
         let index = (self.first + i) as u64;
         let ok = match self.role {
+            // RFC 6455 §4.1: the client checks the status, Upgrade,
+            // Connection and the accept value, and fails otherwise.
             Role::WsSubscriber | Role::Echo => {
                 head.status == 101
+                    && head.upgrade_websocket
                     && head.accept.as_deref() == Some(ws::expected_accept(&ws::key(index)).as_str())
             }
             _ => head.status == 200 && head.event_stream,
@@ -58,7 +68,7 @@ impl Worker {
                     if self.role == Role::SseSubscriber {
                         "200 text/event-stream"
                     } else {
-                        "101 with the right accept"
+                        "101 with Upgrade, Connection and the right accept"
                     }
                 ),
             );
@@ -87,26 +97,32 @@ impl Worker {
                 Ok(Some(f)) => f,
                 Ok(None) => return Some(used),
                 Err(e) => {
-                    // §7.1.7: to _Fail the WebSocket Connection_ a client
-                    // sends the Close frame it can, then drops the TCP connection.
-                    let client = &mut self.clients[i];
-                    ws::encode(
-                        OpCode::Close,
-                        &e.close_code().to_be_bytes(),
-                        mask_for(client.next),
-                        &mut client.out,
-                    );
-                    self.flush(i);
-                    self.fail(i, format!("bad frame: {e}"));
+                    self.fail_ws(i, e.close_code(), format!("bad frame: {e}"));
                     return None;
                 }
             };
             used += n;
+            let open = self.clients[i].in_message;
             match frame.opcode {
+                // §5.4: a new data frame while a fragmented message is open,
+                // or a continuation with none open, breaks the rules.
+                OpCode::Text | OpCode::Binary if open => {
+                    self.fail_ws(i, 1002, "a new message inside a fragmented one".into());
+                    return None;
+                }
+                OpCode::Continuation if !open => {
+                    self.fail_ws(i, 1002, "a continuation frame with no message open".into());
+                    return None;
+                }
                 OpCode::Text | OpCode::Binary if frame.fin => self.on_message(i, frame.payload),
                 OpCode::Text | OpCode::Binary | OpCode::Continuation => {
                     let client = &mut self.clients[i];
+                    if (client.frag.len() + frame.payload.len()) as u64 > MAX_MESSAGE {
+                        self.fail_ws(i, 1009, format!("a message longer than {MAX_MESSAGE} bytes"));
+                        return None;
+                    }
                     client.frag.extend_from_slice(frame.payload);
+                    client.in_message = !frame.fin;
                     if frame.fin {
                         let msg = std::mem::take(&mut client.frag);
                         self.on_message(i, &msg);
@@ -120,7 +136,19 @@ impl Worker {
                 }
                 OpCode::Pong => {}
                 OpCode::Close => {
+                    // §5.5.1: "If an endpoint receives a Close frame and did
+                    // not previously send a Close frame, the endpoint MUST send
+                    // a Close frame in response", usually echoing the code.
                     let (code, _) = ws::close_body(frame.payload);
+                    let client = &mut self.clients[i];
+                    let body = code.map(u16::to_be_bytes);
+                    ws::encode(
+                        OpCode::Close,
+                        body.as_ref().map_or(&[][..], |b| &b[..]),
+                        mask_for(client.next),
+                        &mut client.out,
+                    );
+                    self.flush(i);
                     self.fail(
                         i,
                         format!(
@@ -135,6 +163,15 @@ impl Worker {
                 return None;
             }
         }
+    }
+
+    /// §7.1.7: to _Fail the WebSocket Connection_ a client sends the Close
+    /// frame it can, then drops the TCP connection.
+    fn fail_ws(&mut self, i: usize, code: u16, why: String) {
+        let client = &mut self.clients[i];
+        ws::encode(OpCode::Close, &code.to_be_bytes(), mask_for(client.next), &mut client.out);
+        self.flush(i);
+        self.fail(i, why);
     }
 
     fn sse_bytes(&mut self, i: usize, data: &[u8]) -> Option<usize> {
@@ -190,6 +227,8 @@ impl Worker {
         let mut used = 0;
         if client.body.is_none() {
             match http::parse_head(data, false) {
+                // RFC 9110 §15.2: interim answers come before the real one.
+                Ok(Some(head)) if head.is_interim() => return Some(head.len),
                 Ok(Some(head)) => {
                     client.body = Some((BodyReader::new(head.body), head.status));
                     used = head.len;
@@ -257,6 +296,13 @@ impl Worker {
                 let client = &mut self.clients[i];
                 if seq < client.next {
                     self.dups += 1;
+                    return;
+                }
+                // A sequence number far beyond anything published is not a
+                // gap of that size but a server that made bytes up.
+                if seq - client.next > MAX_GAP {
+                    let due = client.next;
+                    self.note(format!("conn {}: message {seq} while {due} was due", self.first + i));
                     return;
                 }
                 self.gaps += seq - client.next;
