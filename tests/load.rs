@@ -256,3 +256,35 @@ fn bad_input_is_refused_with_a_reason() {
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("usage: pushwire-load SCENARIO"));
 }
+
+#[test]
+fn refused_publishes_are_reported_as_refused_not_as_lost() {
+    // With a publish token, pushwire-load's POSTs get 401: nothing is
+    // accepted, so nothing is due to any subscriber and nothing is lost.
+    let server = Server::start(&["--publish-token", "secret"]);
+    let dir = std::env::temp_dir().join(format!("pushwire-load-refused-{}.json", std::process::id()));
+    let target = server.addr.to_string();
+    let out = load(&[
+        "fanout",
+        "--target",
+        &target,
+        "--subs",
+        "5",
+        "--warmup",
+        "0",
+        "--duration",
+        "0.5",
+        "-q",
+        "--json",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("POST answered 401"), "{stderr}");
+    let r = json::parse(&std::fs::read_to_string(&dir).unwrap()).unwrap();
+    assert!(num(&r, "refused") > 0.0);
+    assert_eq!(num(&r, "refused"), num(&r, "published"));
+    assert_eq!(num(&r, "lost"), 0.0);
+    assert_eq!(num(&r, "deliveries"), 0.0);
+    let _ = std::fs::remove_file(dir);
+}

@@ -257,3 +257,22 @@ pub fn post_once(opts: &Options, body: &[u8]) -> Result<u16, String> {
         buf.extend_from_slice(&chunk[..n]);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(load_ns: u64, busiest: f64) -> Window {
+        Window { wall: Duration::from_secs(1), server_ns: Some(500_000_000), load_ns, load_busiest: busiest }
+    }
+
+    #[test]
+    fn one_busy_process_is_a_bottleneck_however_many_cores_there_are() {
+        let cpus = procfs::allowed_cpus() as u64;
+        assert!(!window(100_000_000, 0.1).saturated());
+        assert!(window(950_000_000, 0.95).saturated(), "one process at 95 % of its core");
+        assert!(window(cpus * 950_000_000, 0.5).saturated(), "all cores at 95 %");
+        assert_eq!(window(0, 0.0).server_ns_per(1000), Some(500_000.0));
+        assert_eq!(window(0, 0.0).server_ns_per(0), None);
+    }
+}
