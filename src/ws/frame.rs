@@ -137,18 +137,44 @@ pub fn decode_header(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, WsError
     if opcode.is_control() && usize::from(len7) > MAX_CONTROL_PAYLOAD {
         return Err(WsError::ControlTooLong);
     }
+    let Some((len, at)) = decode_length(buf, len7).map_err(|e| match e {
+        LengthError::NonMinimal => WsError::NonMinimalLength,
+        LengthError::HighBit => WsError::LengthHighBit,
+    })?
+    else {
+        return Ok(None);
+    };
+    // §5.3: "The masking key is a 32-bit value chosen at random by the client."
+    let Some(&mask) = buf.get(at..).and_then(<[u8]>::first_chunk::<4>) else { return Ok(None) };
+    Ok(Some((FrameHeader { fin, rsv, opcode, mask: Some(mask), len }, at + 4)))
+}
+
+/// What can be wrong with an encoded payload length.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LengthError {
+    /// A longer form than the length needs.
+    NonMinimal,
+    /// The most significant bit of the 64-bit form is set.
+    HighBit,
+}
+
+/// Decodes the payload length of the header at the front of `buf`, whose
+/// 7-bit length field is `len7`: the length and where the header goes on
+/// after it, `Ok(None)` while its bytes have not all arrived. Shared by both
+/// ends: the rules are the same for a client's frames and a server's.
+pub fn decode_length(buf: &[u8], len7: u8) -> Result<Option<(u64, usize)>, LengthError> {
     // §5.2: "If 126, the following 2 bytes interpreted as a 16-bit unsigned
     // integer are the payload length. If 127, the following 8 bytes
     // interpreted as a 64-bit unsigned integer (the most significant bit MUST
     // be 0) are the payload length. [...] the minimal number of bytes MUST be
     // used to encode the length, for example, the length of a 124-byte-long
     // string can't be encoded as the sequence 126, 0, 124."
-    let (len, at) = match len7 {
+    Ok(Some(match len7 {
         126 => {
             let Some(&bytes) = buf.get(2..).and_then(<[u8]>::first_chunk::<2>) else { return Ok(None) };
             let len = u16::from_be_bytes(bytes);
             if len < 126 {
-                return Err(WsError::NonMinimalLength);
+                return Err(LengthError::NonMinimal);
             }
             (u64::from(len), 4)
         }
@@ -156,18 +182,15 @@ pub fn decode_header(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, WsError
             let Some(&bytes) = buf.get(2..).and_then(<[u8]>::first_chunk::<8>) else { return Ok(None) };
             let len = u64::from_be_bytes(bytes);
             if len >> 63 != 0 {
-                return Err(WsError::LengthHighBit);
+                return Err(LengthError::HighBit);
             }
             if len <= u64::from(u16::MAX) {
-                return Err(WsError::NonMinimalLength);
+                return Err(LengthError::NonMinimal);
             }
             (len, 10)
         }
         short => (u64::from(short), 2),
-    };
-    // §5.3: "The masking key is a 32-bit value chosen at random by the client."
-    let Some(&mask) = buf.get(at..).and_then(<[u8]>::first_chunk::<4>) else { return Ok(None) };
-    Ok(Some((FrameHeader { fin, rsv, opcode, mask: Some(mask), len }, at + 4)))
+    }))
 }
 
 /// Appends a server frame header. §5.1: "A server MUST NOT mask any frames

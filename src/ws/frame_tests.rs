@@ -221,3 +221,24 @@ fn close_reason_is_cut_at_a_char_boundary() {
     let out = encoded(|out| encode_close(1000, &straddle, out));
     assert_eq!(&out[4..], "x".repeat(121).as_bytes());
 }
+
+/// What `decode_length` answers: the length and where the header goes on.
+type Decoded = Result<Option<(u64, usize)>, LengthError>;
+
+#[test]
+fn payload_lengths_section_5_2_one_line_each() {
+    let cases: &[(&[u8], Decoded)] = &[
+        (&[0x81, 0x05], Ok(Some((5, 2)))),
+        (&[0x81, 0x7d], Ok(Some((125, 2)))),
+        (&[0x82, 0x7e, 0x00], Ok(None)),
+        (&[0x82, 0x7e, 0x01, 0x00], Ok(Some((256, 4)))),
+        (&[0x82, 0x7e, 0x00, 0x7d], Err(LengthError::NonMinimal)),
+        (&[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0], Ok(None)),
+        (&[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0], Ok(Some((65536, 10)))),
+        (&[0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0xff, 0xff], Err(LengthError::NonMinimal)),
+        (&[0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0], Err(LengthError::HighBit)),
+    ];
+    for (bytes, want) in cases {
+        assert_eq!(decode_length(bytes, bytes[1] & 0x7f), *want, "{bytes:02x?}");
+    }
+}

@@ -15,7 +15,7 @@ use std::fmt;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use pushwire::ws::frame::{encode_header, MAX_CONTROL_PAYLOAD};
+use pushwire::ws::frame::{self, encode_header, MAX_CONTROL_PAYLOAD};
 use pushwire::ws::mask::unmask;
 
 pub use pushwire::ws::frame::OpCode;
@@ -173,32 +173,13 @@ pub fn decode(buf: &[u8], max: u64) -> Result<Option<(Frame<'_>, usize)>, Error>
     if opcode.is_control() && usize::from(len7) > MAX_CONTROL_PAYLOAD {
         return Err(Error::ControlTooLong);
     }
-    // §5.2: "If 126, the following 2 bytes interpreted as a 16-bit unsigned
-    // integer are the payload length. If 127, the following 8 bytes
-    // interpreted as a 64-bit unsigned integer (the most significant bit MUST
-    // be 0) are the payload length. [...] the minimal number of bytes MUST be
-    // used to encode the length".
-    let (len, at) = match len7 {
-        126 => {
-            let Some(&bytes) = buf.get(2..).and_then(<[u8]>::first_chunk::<2>) else { return Ok(None) };
-            let len = u16::from_be_bytes(bytes);
-            if len <= 125 {
-                return Err(Error::NonMinimalLength);
-            }
-            (u64::from(len), 4)
-        }
-        127 => {
-            let Some(&bytes) = buf.get(2..).and_then(<[u8]>::first_chunk::<8>) else { return Ok(None) };
-            let len = u64::from_be_bytes(bytes);
-            if len >> 63 != 0 {
-                return Err(Error::LengthHighBit);
-            }
-            if len <= u64::from(u16::MAX) {
-                return Err(Error::NonMinimalLength);
-            }
-            (len, 10)
-        }
-        short => (u64::from(short), 2),
+    // §5.2's length rules, shared with the server's decoder.
+    let Some((len, at)) = frame::decode_length(buf, len7).map_err(|e| match e {
+        frame::LengthError::NonMinimal => Error::NonMinimalLength,
+        frame::LengthError::HighBit => Error::LengthHighBit,
+    })?
+    else {
+        return Ok(None);
     };
     if len > max {
         return Err(Error::TooLong(len));
