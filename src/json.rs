@@ -161,7 +161,8 @@ pub enum ErrorKind {
     NumberOutOfRange,
     /// §7: control characters U+0000-U+001F must be escaped.
     ControlCharacter,
-    /// §7: the escapes are `\" \\ \/ \b \f \n \r \t \uXXXX`.
+    /// §7: the escapes are `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, and `\u`
+    /// with four hexadecimal digits.
     InvalidEscape,
     /// §7: `\u` is followed by four hexadecimal digits.
     InvalidUnicodeEscape,
@@ -191,7 +192,7 @@ impl ErrorKind {
             ErrorKind::NumberOutOfRange => "number too large to represent",
             ErrorKind::ControlCharacter => "unescaped control character in a string",
             ErrorKind::InvalidEscape => {
-                r#"invalid escape in a string (valid: \" \\ \/ \b \f \n \r \t \uXXXX)"#
+                r#"invalid escape in a string (valid: \" \\ \/ \b \f \n \r \t, and \u with four hex digits)"#
             }
             ErrorKind::InvalidUnicodeEscape => r"\u must be followed by four hexadecimal digits",
             ErrorKind::LoneSurrogate => r"a \u escape of a UTF-16 surrogate must be a high-low pair",

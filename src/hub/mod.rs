@@ -292,6 +292,7 @@ impl Hub {
     }
 
     /// The topic's single-topic subscribers.
+    #[cfg(test)]
     pub fn subscribers(&self, topic: &str) -> Members<'_> {
         self.by_name.get(topic).map_or_else(Members::default, |&index| {
             let sets = &self.topics[index].subscribers;
@@ -325,6 +326,7 @@ impl Hub {
     }
 
     /// (topic, key) pairs across all topics, both kinds.
+    #[cfg(test)]
     pub fn subscriptions(&self) -> usize {
         self.members.len()
     }

@@ -31,23 +31,14 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     let span = Span::start(opts, fleet.cpu_ns());
     // Every handshake may wait for a SYN retransmit (1 s, then 3 s...) when
     // the accept backlog overflows; a connection per ms is slow enough for any server.
-    let deadline = Instant::now() + Duration::from_secs(30) + Duration::from_millis(opts.conns as u64);
     let mut curve = vec![(0.0, rss_before.unwrap_or(0) as f64)];
-    let mut last_sample = Instant::now();
-    while !fleet.all_ready() {
-        if Instant::now() > deadline {
-            let p = fleet.progress();
-            return Err(format!(
-                "only {} of {} connections were open after {:?}",
-                p.connected,
-                opts.conns,
-                deadline - span.at
-            ));
-        }
-        fleet.pump(Duration::from_millis(50))?;
+    // A point of the memory curve every 2 % of the connections, however
+    // fast they open.
+    let step = (opts.conns as u64 / 50).max(1);
+    fleet.open_all("connections", |fleet| {
         let p = fleet.progress();
-        if last_sample.elapsed() >= Duration::from_millis(200) {
-            last_sample = Instant::now();
+        let last = curve.last().map_or(0.0, |&(c, _)| c) as u64;
+        if p.connected >= last + step {
             if let Some(rss) = run::server_rss(opts) {
                 curve.push((p.connected as f64, rss as f64));
             }
@@ -63,7 +54,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
                 p.failed
             )
         });
-    }
+    })?;
     let connect_window = span.end(opts, fleet.cpu_ns());
     std::thread::sleep(SETTLE);
     fleet.pump(Duration::ZERO)?;
@@ -198,13 +189,7 @@ fn warm_up(opts: &Options, args: &[String]) -> Result<(), String> {
     let mut args = args.to_vec();
     args.extend(["--conns".to_string(), n.to_string(), "--procs".to_string(), "1".to_string()]);
     let mut fleet = Fleet::spawn(n, Some(1), &args)?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !fleet.all_ready() {
-        if Instant::now() > deadline {
-            return Err("the warm-up connections did not open within 30 s".into());
-        }
-        fleet.pump(Duration::from_millis(20))?;
-    }
+    fleet.open_all("warm-up connections", |_| {})?;
     fleet.stop()?;
     // Let the server see the closes.
     std::thread::sleep(Duration::from_millis(300));

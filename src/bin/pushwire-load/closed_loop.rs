@@ -8,23 +8,13 @@ use crate::cli::{Options, Scenario};
 use crate::fleet::Fleet;
 use crate::report::{arr, int, num, obj, s};
 use crate::run::{self, Span, Ticker};
-use crate::svg::{Chart, Series, XScale};
+use crate::svg::{Chart, XScale};
 
 pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     let mut ticker = Ticker::new(opts);
     let what = if opts.scenario == Scenario::Echo { "echoes" } else { "requests" };
     let mut fleet = Fleet::spawn(opts.conns, opts.procs, args)?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !fleet.all_ready() {
-        if Instant::now() > deadline {
-            return Err(format!(
-                "only {} of {} connections open after 30 s",
-                fleet.progress().connected,
-                opts.conns
-            ));
-        }
-        fleet.pump(Duration::from_millis(50))?;
-    }
+    fleet.open_all("connections", |_| {})?;
     let p = fleet.progress();
     if p.failed > 0 {
         return Err(format!("{} of {} connections failed to open", p.failed, opts.conns));
@@ -106,7 +96,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         x_label: "percentile".into(),
         y_label: "latency (ms)".into(),
         x_scale: XScale::Percentile,
-        series: vec![distribution_series(&opts.name, &totals.hist)],
+        series: vec![run::distribution_series(&opts.name, &totals.hist)],
     };
     run::write_outputs(opts, &report, Some(chart))?;
     if totals.errors > 0 {
@@ -116,11 +106,4 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         return Err(format!("no {what} came back"));
     }
     Ok(())
-}
-
-pub fn distribution_series(name: &str, h: &crate::hist::Hist) -> Series {
-    Series {
-        name: name.to_string(),
-        points: h.distribution().into_iter().map(|(p, ns)| (p, ns as f64 / 1e6)).collect(),
-    }
 }

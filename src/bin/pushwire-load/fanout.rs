@@ -19,15 +19,10 @@ const DRAIN: Duration = Duration::from_secs(10);
 pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     let mut ticker = Ticker::new(opts);
     let mut fleet = Fleet::spawn(opts.conns, opts.procs, args)?;
-    let deadline = Instant::now() + Duration::from_secs(30) + Duration::from_millis(opts.conns as u64);
-    while !fleet.all_ready() {
-        if Instant::now() > deadline {
-            return Err(format!("only {} of {} subscribers open", fleet.progress().connected, opts.conns));
-        }
-        fleet.pump(Duration::from_millis(50))?;
+    fleet.open_all("subscribers", |fleet| {
         let p = fleet.progress();
         ticker.show(|| format!("fanout: {}/{} subscribers", p.connected, opts.conns));
-    }
+    })?;
     let subs = fleet.progress().connected;
     if subs < opts.conns as u64 {
         return Err(format!("{} of {} subscribers failed to open", opts.conns as u64 - subs, opts.conns));
@@ -140,7 +135,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         x_label: "percentile".into(),
         y_label: "latency (ms)".into(),
         x_scale: XScale::Percentile,
-        series: vec![crate::closed_loop::distribution_series(&opts.name, &totals.hist)],
+        series: vec![run::distribution_series(&opts.name, &totals.hist)],
     };
     run::write_outputs(opts, &report, Some(chart))?;
     if let Some(refusal) = outcome.first_refusal {

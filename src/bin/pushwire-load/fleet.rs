@@ -59,6 +59,8 @@ struct Proc {
 pub struct Fleet {
     procs: Vec<Proc>,
     lines: Receiver<(usize, String)>,
+    /// Connections asked of all workers together.
+    total: usize,
 }
 
 impl Fleet {
@@ -68,7 +70,7 @@ impl Fleet {
         let n = procs.unwrap_or_else(|| total.div_ceil(CONNS_PER_PROC)).clamp(1, total.max(1));
         let exe = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
         let (tx, lines) = crossbeam_channel::unbounded();
-        let mut fleet = Fleet { procs: Vec::with_capacity(n), lines };
+        let mut fleet = Fleet { procs: Vec::with_capacity(n), lines, total };
         for w in 0..n {
             let first = total * w / n;
             let count = total * (w + 1) / n - first;
@@ -170,6 +172,29 @@ impl Fleet {
 
     pub fn all_ready(&self) -> bool {
         self.procs.iter().all(|p| p.ready)
+    }
+
+    /// Waits until every worker has tried all its connections, calling
+    /// `tick` between reads of their progress. Every handshake may wait for
+    /// a SYN retransmit (1 s, then 3 s) when a server's accept backlog
+    /// overflows, so the time allowed is 30 s plus a millisecond a
+    /// connection. Whether some failed is for the caller to judge.
+    pub fn open_all(&mut self, what: &str, mut tick: impl FnMut(&Fleet)) -> Result<(), String> {
+        let allowed = Duration::from_secs(30) + Duration::from_millis(self.total as u64);
+        let deadline = Instant::now() + allowed;
+        while !self.all_ready() {
+            if Instant::now() > deadline {
+                let open = self.progress().connected;
+                return Err(format!(
+                    "only {open} of {} {what} were open after {} s",
+                    self.total,
+                    allowed.as_secs()
+                ));
+            }
+            self.pump(Duration::from_millis(20))?;
+            tick(self);
+        }
+        Ok(())
     }
 
     /// The workers' latest progress, summed (`min_next`: the lowest).

@@ -196,6 +196,14 @@ pub fn latency(h: &crate::hist::Hist) -> Value {
     ])
 }
 
+/// A latency distribution as a plot series: (percentile, ms).
+pub fn distribution_series(name: &str, h: &crate::hist::Hist) -> crate::svg::Series {
+    crate::svg::Series {
+        name: name.to_string(),
+        points: h.distribution().into_iter().map(|(p, ns)| (p, ns as f64 / 1e6)).collect(),
+    }
+}
+
 /// "p50 0.21 ms · p99 1.53 ms · max 4.0 ms"
 pub fn latency_line(h: &crate::hist::Hist) -> String {
     let ms = |ns: u64| ns as f64 / 1e6;
