@@ -10,6 +10,7 @@
 //   CHROMIUM_BIN   the browser (default /usr/bin/chromium; never a downloaded one)
 //   BROWSER_SCREENSHOTS  a folder: tests that take screenshots write them there
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -240,4 +241,27 @@ export function collectConsoleErrors(page) {
     /** Everything recorded so far, one line each. */
     all: () => [...consoleErrors, ...pageErrors, ...failedRequests, ...badResponses],
   };
+}
+
+/** A phone's viewport, for the "fits a phone" checks. */
+export const PHONE = { width: 375, height: 667 };
+
+/** The server's /stats, parsed. */
+export async function stats(server) {
+  return (await fetch(server.url + '/stats')).json();
+}
+
+/**
+ * Polls /stats until `pick(stats)` equals `want` (a close is noticed
+ * asynchronously), for up to 3 s; then asserts it, naming `what`.
+ */
+export async function statsBecome(server, pick, want, what) {
+  const until = Date.now() + 3000;
+  let got;
+  while (Date.now() < until) {
+    got = pick(await stats(server));
+    if (got === want) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(got, want, what);
 }

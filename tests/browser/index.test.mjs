@@ -4,10 +4,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, collectConsoleErrors } from './harness.mjs';
+import { startServer, launchBrowser, collectConsoleErrors, PHONE } from './harness.mjs';
 
 /** A common phone viewport (iPhone SE / 8). */
-const PHONE = { width: 375, height: 667 };
 
 let server;
 let browser;

@@ -6,9 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, collectConsoleErrors } from './harness.mjs';
-
-const PHONE = { width: 375, height: 667 };
+import { startServer, launchBrowser, collectConsoleErrors, PHONE, statsBecome } from './harness.mjs';
 
 let server;
 let browser;
@@ -24,20 +22,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function stats() {
-  const res = await fetch(server.url + '/stats');
-  return res.json();
-}
-
 async function wsBecomes(want) {
-  const until = Date.now() + 3000;
-  let got;
-  while (Date.now() < until) {
-    got = (await stats()).connections.ws;
-    if (got === want) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(got, want, 'open WebSockets on the server');
+  await statsBecome(server, (s) => s.connections.ws, want, 'open WebSockets on the server');
 }
 
 /** A seller page, live; its dialogs are accepted and recorded. */

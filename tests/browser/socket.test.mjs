@@ -6,9 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, collectConsoleErrors } from './harness.mjs';
-
-const PHONE = { width: 375, height: 667 };
+import { startServer, launchBrowser, collectConsoleErrors, PHONE, stats, statsBecome } from './harness.mjs';
 
 let server;
 let browser;
@@ -23,22 +21,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function stats() {
-  return (await fetch(server.url + '/stats')).json();
-}
-
-/** Polls /stats until `pick(stats)` equals `want` (a close is noticed asynchronously). */
-async function statsBecome(pick, want, what) {
-  const until = Date.now() + 3000;
-  let got;
-  while (Date.now() < until) {
-    got = pick(await stats());
-    if (got === want) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(got, want, what);
-}
 
 async function openPage(viewport) {
   const page = await browser.newPage();
@@ -73,7 +55,7 @@ test('choose an id, connect, greeting, echo of text and binary', async () => {
     await connect(page, 41);
     assert.match(await page.locator('#state').innerText(), /open \(id 41\)/);
     assert.deepEqual((await received(page)).map((l) => l.replace(/^.* received: /, '')), ['-连接已建立-']);
-    assert.equal((await stats()).connections.ws, 1);
+    assert.equal((await stats(server)).connections.ws, 1);
 
     await page.fill('#message', 'hello 你好');
     await page.press('#message', 'Enter');
@@ -87,7 +69,7 @@ test('choose an id, connect, greeting, echo of text and binary', async () => {
     await page.click('#disconnect');
     await page.locator('#state[data-state="closed"]').waitFor();
     assert.ok(await page.locator('#sendButton').isDisabled());
-    await statsBecome((s) => s.connections.ws, 0, 'the server still holds the socket');
+    await statsBecome(server, (s) => s.connections.ws, 0, 'the server still holds the socket');
     assert.deepEqual(problems.all(), []);
   } finally {
     await page.close();
@@ -135,7 +117,7 @@ test('send to an id and broadcast from the forms; 404 for an id nobody holds', a
     await a.page.close();
     await b.page.close();
   }
-  await statsBecome((s) => s.connections.ws, 0, 'every socket is gone');
+  await statsBecome(server, (s) => s.connections.ws, 0, 'every socket is gone');
 });
 
 test('a second tab with the same id replaces the first, closed with 1000', async () => {
@@ -147,7 +129,7 @@ test('a second tab with the same id replaces the first, closed with 1000', async
     await a.page.locator('#state[data-state="replaced"]').waitFor();
     assert.match(await a.page.locator('#state').innerText(), /another session took this id.*\(code 1000\)/);
     assert.ok(await a.page.locator('#sendButton').isDisabled());
-    await statsBecome((s) => s.connections.ws, 1, 'the old socket is gone');
+    await statsBecome(server, (s) => s.connections.ws, 1, 'the old socket is gone');
     // The new one keeps working: echo, and a send to id 7 reaches it.
     await b.page.fill('#message', 'still here');
     await b.page.press('#message', 'Enter');
@@ -174,7 +156,7 @@ test('an id that is not a positive integer is refused on the page', async () => 
       assert.match(await page.locator('#idError').innerText(), /positive integer/);
       assert.equal(await page.locator('#state').getAttribute('data-state'), 'idle');
     }
-    assert.equal((await stats()).connections.ws, 0);
+    assert.equal((await stats(server)).connections.ws, 0);
     assert.deepEqual(problems.all(), []);
   } finally {
     await page.close();

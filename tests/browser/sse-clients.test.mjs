@@ -7,9 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer, launchBrowser, collectConsoleErrors } from './harness.mjs';
-
-const PHONE = { width: 375, height: 667 };
+import { startServer, launchBrowser, collectConsoleErrors, PHONE, stats } from './harness.mjs';
 
 let server;
 let browser;
@@ -24,10 +22,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function stats() {
-  return (await fetch(server.url + '/stats')).json();
-}
 
 /** The page's message lines (not the server's answers). */
 async function tokenLines(page) {
@@ -63,7 +57,7 @@ test('connect, test push, push to all, close: tokens arrive, then stop', async (
     // The registry knows this client: push to all counts it.
     await page.click('#sendMsgToAll');
     await page.locator('#log li.server', { hasText: '{"count":1}' }).waitFor();
-    assert.equal((await stats()).connections.sse, 1);
+    assert.equal((await stats(server)).connections.sse, 1);
 
     // Close from the server side: 连接已关闭, the closed state, no more tokens.
     await page.click('#closeConn');
@@ -74,14 +68,14 @@ test('connect, test push, push to all, close: tokens arrive, then stop', async (
     const count = await page.locator('#tokens').innerText();
     await sleep(1_500);
     assert.equal(await page.locator('#tokens').innerText(), count, 'tokens kept coming after the close');
-    assert.equal((await stats()).connections.sse, 0, 'the server still holds the stream');
+    assert.equal((await stats(server)).connections.sse, 0, 'the server still holds the stream');
     const r = await fetch(server.url + '/sse/sendMsg?clientId=' + encodeURIComponent('browser-客户'));
     assert.equal(r.status, 404, 'the client is still registered');
 
     // Connect again (no push): the stream opens quietly.
     await page.click('#connect');
     await page.locator('#state[data-state="open"]').waitFor();
-    assert.equal((await stats()).connections.sse, 1);
+    assert.equal((await stats(server)).connections.sse, 1);
 
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(scrollWidth <= PHONE.width, `page is ${scrollWidth}px wide on a ${PHONE.width}px screen`);

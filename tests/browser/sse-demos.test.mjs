@@ -5,9 +5,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, collectConsoleErrors } from './harness.mjs';
+import { startServer, launchBrowser, collectConsoleErrors, PHONE, stats, statsBecome } from './harness.mjs';
 
-const PHONE = { width: 375, height: 667 };
 /** SPEC §3.2's price text, as the page receives it. */
 const PRICE_RE = /^白菜价格行情:(10\.00|\d\.\d{2})元$/;
 
@@ -28,21 +27,6 @@ after(async () => {
 function problemsOf(problems) {
   return problems.all().filter(
     (line) => !/^request failed: GET \S+\/server\/(info|data): net::ERR_ABORTED$/.test(line));
-}
-
-async function stats() {
-  return (await fetch(server.url + '/stats')).json();
-}
-
-async function statsBecome(pick, want, what) {
-  const until = Date.now() + 3000;
-  let got;
-  while (Date.now() < until) {
-    got = pick(await stats());
-    if (got === want) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(got, want, what);
 }
 
 /** Checks shared by both pages, on a phone-sized screen. */
@@ -78,14 +62,14 @@ test('sse-demo1 shows [aaa, bbb, ccc] and keeps the stream open', async () => {
     await page.waitForTimeout(1500);
     assert.equal(await page.evaluate(() => window.source.readyState), 1);
     assert.equal(await page.locator('#log li').count(), 1);
-    assert.equal((await stats()).connections.sse, 1);
+    assert.equal((await stats(server)).connections.sse, 1);
     if (process.env.BROWSER_SCREENSHOTS) {
       await page.screenshot({ path: `${process.env.BROWSER_SCREENSHOTS}/sse-demo1-phone.png`, fullPage: true });
     }
     // The page's own Close button: the browser closes, the server forgets it.
     await page.click('#toggle');
     assert.equal(await page.locator('#state').getAttribute('data-state'), 'closed');
-    await statsBecome((s) => s.connections.sse, 0, 'the closed stream is gone from the server');
+    await statsBecome(server, (s) => s.connections.sse, 0, 'the closed stream is gone from the server');
     assert.deepEqual(problemsOf(problems), []);
   } finally {
     await page.close();
@@ -127,10 +111,10 @@ test('sse-demo2 shows a live price that changes every second', async () => {
     await page.close();
   }
   // The page is gone: so are its stream and its ticker.
-  await statsBecome((s) => s.connections.sse, 0, 'the stream of a closed page is gone');
-  const before = (await stats()).messages_out;
+  await statsBecome(server, (s) => s.connections.sse, 0, 'the stream of a closed page is gone');
+  const before = (await stats(server)).messages_out;
   await new Promise((r) => setTimeout(r, 1500));
-  assert.equal((await stats()).messages_out, before, 'prices still being sent to nobody');
+  assert.equal((await stats(server)).messages_out, before, 'prices still being sent to nobody');
 });
 
 test('sse-demo2 keeps only the last ten prices', async () => {

@@ -12,9 +12,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventSource } from 'eventsource';
-import { startServer, launchBrowser, collectConsoleErrors } from './harness.mjs';
+import { startServer, launchBrowser, collectConsoleErrors, PHONE, stats } from './harness.mjs';
 
-const PHONE = { width: 375, height: 667 };
 /** SPEC §3.4's text, with the key and the yyyy-MM-dd HH:mm:ss time. */
 const TEXT_RE = /^来自客户端【([1-9]\d*)】的信息:测试SSE(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
@@ -52,8 +51,7 @@ async function send() {
 }
 
 async function sseStreams() {
-  const stats = await (await fetch(server.url + '/stats')).json();
-  return stats.connections.sse;
+  return (await stats(server)).connections.sse;
 }
 
 test('eventsource client: every broadcast exactly once, in order, across server timeouts', async () => {

@@ -6,9 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, collectConsoleErrors } from './harness.mjs';
-
-const PHONE = { width: 375, height: 667 };
+import { startServer, launchBrowser, collectConsoleErrors, PHONE, stats, statsBecome } from './harness.mjs';
 
 let server;
 let browser;
@@ -31,23 +29,6 @@ after(async () => {
 function problemsOf(problems) {
   return problems.all().filter(
     (line) => !/^request failed: GET \S+\/orderpay\?\S*: net::ERR_ABORTED$/.test(line));
-}
-
-async function stats() {
-  const res = await fetch(server.url + '/stats');
-  return res.json();
-}
-
-/** Polls /stats until `pick(stats)` equals `want` (a stream's end is noticed asynchronously). */
-async function statsBecome(pick, want, what) {
-  const until = Date.now() + 3000;
-  let got;
-  while (Date.now() < until) {
-    got = pick(await stats());
-    if (got === want) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(got, want, what);
 }
 
 async function openPage(payid, timeout) {
@@ -75,7 +56,7 @@ test('pay, confirm with the page button: success shown, stream closed', async ()
     await waitState(page, 'waiting');
     assert.match(await logText(page), /message: Connection succeeded/);
     assert.equal(await readyState(page), 1, 'the EventSource is open while waiting');
-    assert.equal((await stats()).connections.sse, 1);
+    assert.equal((await stats(server)).connections.sse, 1);
 
     await page.click('#confirm');
     await waitState(page, 'paid');
@@ -86,11 +67,11 @@ test('pay, confirm with the page button: success shown, stream closed', async ()
     assert.ok(log.indexOf('User payment succeeded') < log.indexOf('finish: ha-ha'), 'events in order');
     assert.match(await page.locator('#result').innerText(), /User payment succeeded/);
     assert.equal(await readyState(page), 2, 'the page closed its EventSource (CLOSED)');
-    await statsBecome((s) => s.connections.sse, 0, 'no stream left on the server');
+    await statsBecome(server, (s) => s.connections.sse, 0, 'no stream left on the server');
 
     // Closed for good: no reconnect after retry: 1000.
     await page.waitForTimeout(1500);
-    assert.equal((await stats()).connections.sse, 0, 'the browser reconnected');
+    assert.equal((await stats(server)).connections.sse, 0, 'the browser reconnected');
     assert.equal((log.match(/Connection succeeded/g) || []).length, 1);
     assert.deepEqual(problemsOf(problems), []);
   } finally {
@@ -129,7 +110,7 @@ test('no payment in time: the timeout line is shown and the page stops', async (
     assert.equal(await readyState(page), 2);
     await page.waitForTimeout(1500);
     assert.equal(await state(page), 'timeout', 'no reconnect');
-    assert.equal((await stats()).connections.sse, 0);
+    assert.equal((await stats(server)).connections.sse, 0);
     assert.deepEqual(problemsOf(problems), []);
   } finally {
     await page.close();
@@ -149,7 +130,7 @@ test('a second page with the same payid replaces the first, which stops for good
     // The first page does not come back after retry: 1000 and steal the payid.
     await a.page.waitForTimeout(1500);
     assert.equal(await state(b.page), 'waiting');
-    assert.equal((await stats()).connections.sse, 1);
+    assert.equal((await stats(server)).connections.sse, 1);
     await b.page.click('#confirm');
     await waitState(b.page, 'paid');
     assert.equal(await state(a.page), 'replaced');

@@ -5,9 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, collectConsoleErrors } from './harness.mjs';
-
-const PHONE = { width: 375, height: 667 };
+import { startServer, launchBrowser, collectConsoleErrors, PHONE, stats, statsBecome } from './harness.mjs';
 
 let server;
 let browserA;
@@ -25,21 +23,9 @@ after(async () => {
   await server?.stop();
 });
 
-async function stats() {
-  const res = await fetch(server.url + '/stats');
-  return res.json();
-}
-
 /** Polls /stats until the open WebSocket count is `want` (a close is noticed asynchronously). */
 async function wsBecomes(want) {
-  const until = Date.now() + 3000;
-  let got;
-  while (Date.now() < until) {
-    got = (await stats()).connections.ws;
-    if (got === want) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(got, want, 'open WebSockets on the server');
+  await statsBecome(server, (s) => s.connections.ws, want, 'open WebSockets on the server');
 }
 
 async function openChat(browser) {
@@ -147,7 +133,7 @@ test('a blank nickname is refused on the page without connecting', async () => {
     assert.equal(await page.locator('#state').getAttribute('data-state'), 'idle');
     assert.equal(await page.evaluate(() => window.ws), null);
     assert.ok(await page.locator('#send').isDisabled());
-    assert.equal((await stats()).connections.ws, 0);
+    assert.equal((await stats(server)).connections.ws, 0);
     // The server says the same to a client that does not check.
     const res = await page.request.get(server.url + '/websocket?nickname=%20');
     assert.equal(res.status(), 400);

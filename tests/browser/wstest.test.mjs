@@ -6,9 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, collectConsoleErrors } from './harness.mjs';
-
-const PHONE = { width: 375, height: 667 };
+import { startServer, launchBrowser, collectConsoleErrors, PHONE, stats, statsBecome } from './harness.mjs';
 
 let server;
 let browser;
@@ -23,22 +21,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function stats() {
-  return (await fetch(server.url + '/stats')).json();
-}
-
-/** Polls /stats until `pick(stats)` equals `want` (a close is noticed asynchronously). */
-async function statsBecome(pick, want, what) {
-  const until = Date.now() + 3000;
-  let got;
-  while (Date.now() < until) {
-    got = pick(await stats());
-    if (got === want) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(got, want, what);
-}
 
 /** Opens the page; it connects by itself. Resolves once the greeting is shown. */
 async function openPage(viewport) {
@@ -74,7 +56,7 @@ test('connect, greeting, type a message and see the echo with the session id', a
     assert.equal(lines.length, 1);
     assert.match(lines[0], / received: 连接成功$/, 'the bare greeting');
     assert.equal(await page.locator('#sid').innerText(), '–', 'no sid before the first echo');
-    assert.equal((await stats()).connections.ws, 1);
+    assert.equal((await stats(server)).connections.ws, 1);
 
     const sid = await sendAndSeeEcho(page, 'hello 你好');
     // Typed again with the button: the same session, the same sid.
@@ -90,7 +72,7 @@ test('connect, greeting, type a message and see the echo with the session id', a
     await page.click('#disconnect');
     await page.locator('#state[data-state="closed"]').waitFor();
     assert.ok(await page.locator('#sendButton').isDisabled());
-    await statsBecome((s) => s.connections.ws, 0, 'the server still holds the socket');
+    await statsBecome(server, (s) => s.connections.ws, 0, 'the server still holds the socket');
     // Connect again: a new session, a new sid.
     await page.click('#connect');
     await page.locator('#state[data-state="open"]').waitFor();
@@ -126,7 +108,7 @@ test('the broadcast form reaches every open tab, each with its own sid', async (
 
     // B leaves: the next broadcast counts one.
     await b.page.close();
-    await statsBecome((s) => s.connections.ws, 1, 'the closed tab is forgotten');
+    await statsBecome(server, (s) => s.connections.ws, 1, 'the closed tab is forgotten');
     await a.page.fill('#broadcastText', 'only A');
     await a.page.press('#broadcastText', 'Enter');
     await a.page.locator('#broadcastResult', { hasText: '200 {"sent":1}' }).waitFor();
@@ -137,7 +119,7 @@ test('the broadcast form reaches every open tab, each with its own sid', async (
     await a.page.close();
     if (!b.page.isClosed()) await b.page.close();
   }
-  await statsBecome((s) => s.connections.ws, 0, 'every socket is gone');
+  await statsBecome(server, (s) => s.connections.ws, 0, 'every socket is gone');
 });
 
 test('a proper page that fits a phone', async () => {
