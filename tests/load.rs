@@ -288,3 +288,97 @@ fn refused_publishes_are_reported_as_refused_not_as_lost() {
     assert_eq!(num(&r, "deliveries"), 0.0);
     let _ = std::fs::remove_file(dir);
 }
+
+/// A scripted WebSocket server for one connection: answers the opening
+/// handshake with `before_101` (interim answers) then a correct 101, sends
+/// `frames`, and returns every byte the client sent after its request, up
+/// to its close. What a real server would not do on purpose, to see how
+/// pushwire-load answers it.
+fn scripted_ws_server(
+    before_101: &'static str,
+    frames: &'static [u8],
+) -> (String, std::thread::JoinHandle<Vec<u8>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let head_end = loop {
+            if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            let n = s.read(&mut chunk).unwrap();
+            assert!(n > 0, "the client closed before its request ended");
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        let key = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .expect("a Sec-WebSocket-Key")
+            .trim()
+            .to_string();
+        let accept = pushwire::ws::accept_key(key.as_bytes());
+        let answer = format!(
+            "{before_101}HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        );
+        s.write_all(answer.as_bytes()).unwrap();
+        s.write_all(frames).unwrap();
+        let mut rest = buf[head_end..].to_vec();
+        while let Ok(n) = s.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            rest.extend_from_slice(&chunk[..n]);
+        }
+        rest
+    });
+    (addr, handle)
+}
+
+/// The payloads of the Close frames in `bytes` (client frames: masked).
+fn client_closes(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut closes = Vec::new();
+    let mut at = 0;
+    while at + 2 <= bytes.len() {
+        let (b0, b1) = (bytes[at], bytes[at + 1]);
+        assert!(b1 & 0x80 != 0, "a client frame without a mask");
+        let len = usize::from(b1 & 0x7f);
+        assert!(len < 126, "only short frames are expected here");
+        let mask = &bytes[at + 2..at + 6];
+        let payload: Vec<u8> =
+            bytes[at + 6..at + 6 + len].iter().enumerate().map(|(i, b)| b ^ mask[i % 4]).collect();
+        if b0 == 0x88 {
+            closes.push(payload);
+        }
+        at += 6 + len;
+    }
+    closes
+}
+
+#[test]
+fn a_close_from_the_server_is_answered_with_its_code() {
+    // RFC 6455 §5.5.1: Close 1001 "going away" from the server; the client
+    // must answer with a Close, and pushwire-load echoes the code.
+    let (addr, server) = scripted_ws_server("", &[0x88, 0x02, 0x03, 0xe9]);
+    let out = load(&["echo", "--target", &addr, "--conns", "1", "--warmup", "0", "--duration", "0.5", "-q"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let sent = server.join().unwrap();
+    assert_eq!(client_closes(&sent), [vec![0x03, 0xe9]]);
+}
+
+#[test]
+fn an_interim_answer_is_skipped_and_a_stray_continuation_fails_with_1002() {
+    // RFC 9110 §15.2: a 103 before the 101 is read and skipped (else the
+    // handshake would fail and no frame would follow). RFC 6455 §5.4: a
+    // continuation frame with no message open fails the connection: the
+    // client sends Close 1002 (§7.4.1, protocol error).
+    let (addr, server) = scripted_ws_server("HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n", &[0x80, 0x00]);
+    let out = load(&["echo", "--target", &addr, "--conns", "1", "--warmup", "0", "--duration", "0.5", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    let sent = server.join().unwrap();
+    assert_eq!(client_closes(&sent), [vec![0x03, 0xea]]);
+}
