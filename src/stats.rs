@@ -28,12 +28,28 @@ pub struct Stats {
 }
 
 /// Figures the hub holds, passed in by the app.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct HubFigures {
     pub topics: usize,
     pub subscriptions: usize,
     /// Messages published since start.
     pub published: u64,
+    /// Every cap that bounds what peers can make the server hold (SPEC §5).
+    pub limits: Vec<Limit>,
+}
+
+/// One cap as `/stats` shows it: `"limits":{"NAME":{"cap":N,"used":M}}`, and
+/// in `/metrics` `pushwire_limit{name="NAME"}` and `pushwire_limit_used`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    /// The flag's name with `_` for `-` (`max_queue` for `--max-queue`), or
+    /// the constant's in `config.rs` for a cap without a flag.
+    pub name: &'static str,
+    /// The cap; 0 where the flag says "no limit".
+    pub cap: u64,
+    /// What is held against it now, for a cap shared by all connections
+    /// (a per-connection cap has no one figure).
+    pub used: Option<u64>,
 }
 
 impl Stats {
@@ -41,8 +57,8 @@ impl Stats {
         self.http + self.sse + self.ws
     }
 
-    pub fn to_json(&self, uptime_ms: u64, hub: HubFigures) -> String {
-        let mut out = String::with_capacity(320);
+    pub fn to_json(&self, uptime_ms: u64, hub: &HubFigures) -> String {
+        let mut out = String::with_capacity(320 + 48 * hub.limits.len());
         // Writing to a String cannot fail.
         let _ = write!(
             out,
@@ -51,7 +67,7 @@ impl Stats {
              \"accepted\":{},\"accept_pauses\":{},\"requests\":{},\
              \"topics\":{},\"subscriptions\":{},\
              \"messages_in\":{},\"messages_out\":{},\"drops\":{},\
-             \"bytes_in\":{},\"bytes_out\":{}}}",
+             \"bytes_in\":{},\"bytes_out\":{},\"limits\":{{",
             uptime_ms / 1000,
             uptime_ms % 1000,
             self.connections(),
@@ -69,11 +85,20 @@ impl Stats {
             self.bytes_in,
             self.bytes_out,
         );
+        for (i, limit) in hub.limits.iter().enumerate() {
+            let comma = if i > 0 { "," } else { "" };
+            let _ = write!(out, "{comma}\"{}\":{{\"cap\":{}", limit.name, limit.cap);
+            if let Some(used) = limit.used {
+                let _ = write!(out, ",\"used\":{used}");
+            }
+            out.push('}');
+        }
+        out.push_str("}}");
         out
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
-    pub fn to_prometheus(&self, uptime_ms: u64, hub: HubFigures) -> String {
+    pub fn to_prometheus(&self, uptime_ms: u64, hub: &HubFigures) -> String {
         let mut out = String::with_capacity(1200);
         let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, u64)]| {
             let _ = writeln!(out, "# HELP pushwire_{name} {help}\n# TYPE pushwire_{name} {kind}");
@@ -110,6 +135,18 @@ impl Stats {
             "Bytes read and written on sockets.",
             &[("{direction=\"in\"}", self.bytes_in), ("{direction=\"out\"}", self.bytes_out)],
         );
+        let caps: Vec<(String, u64)> =
+            hub.limits.iter().map(|l| (format!("{{name=\"{}\"}}", l.name), l.cap)).collect();
+        let used: Vec<(String, u64)> = hub
+            .limits
+            .iter()
+            .filter_map(|l| l.used.map(|u| (format!("{{name=\"{}\"}}", l.name), u)))
+            .collect();
+        fn pairs(v: &[(String, u64)]) -> Vec<(&str, u64)> {
+            v.iter().map(|(l, n)| (l.as_str(), *n)).collect()
+        }
+        metric("limit", "gauge", "Caps on what peers can make the server hold (0: none).", &pairs(&caps));
+        metric("limit_used", "gauge", "What is held against each shared cap now.", &pairs(&used));
         let _ = writeln!(
             out,
             "# HELP pushwire_uptime_seconds Seconds since start.\n# TYPE pushwire_uptime_seconds gauge\n\
@@ -140,19 +177,34 @@ mod tests {
         }
     }
 
+    fn figures() -> HubFigures {
+        HubFigures {
+            topics: 2,
+            subscriptions: 3,
+            published: 4,
+            limits: vec![
+                Limit { name: "max_queue", cap: 1024, used: None },
+                Limit { name: "history_bytes", cap: 4096, used: Some(17) },
+            ],
+        }
+    }
+
     #[test]
     fn json_shape() {
         assert_eq!(
-            sample().to_json(12_345, HubFigures { topics: 2, subscriptions: 3, published: 4 }),
+            sample().to_json(12_345, &figures()),
             "{\"uptime_secs\":12.345,\"workers\":1,\"connections\":{\"total\":5,\"http\":2,\"sse\":3,\"ws\":0},\
              \"accepted\":5,\"accept_pauses\":1,\"requests\":9,\"topics\":2,\"subscriptions\":3,\
-             \"messages_in\":4,\"messages_out\":12,\"drops\":1,\"bytes_in\":100,\"bytes_out\":200}"
+             \"messages_in\":4,\"messages_out\":12,\"drops\":1,\"bytes_in\":100,\"bytes_out\":200,\
+             \"limits\":{\"max_queue\":{\"cap\":1024},\"history_bytes\":{\"cap\":4096,\"used\":17}}}"
         );
+        let none = HubFigures { limits: Vec::new(), ..figures() };
+        assert!(sample().to_json(0, &none).ends_with(",\"limits\":{}}"));
     }
 
     #[test]
     fn prometheus_lines() {
-        let text = sample().to_prometheus(1_500, HubFigures { topics: 2, subscriptions: 3, published: 4 });
+        let text = sample().to_prometheus(1_500, &figures());
         for line in [
             "# TYPE pushwire_connections gauge",
             "pushwire_connections{kind=\"sse\"} 3",
@@ -160,6 +212,9 @@ mod tests {
             "pushwire_messages_total{direction=\"out\"} 12",
             "pushwire_bytes_total{direction=\"in\"} 100",
             "pushwire_uptime_seconds 1.500",
+            "pushwire_limit{name=\"max_queue\"} 1024",
+            "pushwire_limit{name=\"history_bytes\"} 4096",
+            "pushwire_limit_used{name=\"history_bytes\"} 17",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
         }

@@ -37,7 +37,7 @@ use crate::http::route::{self, Found, Methods, Params, Router};
 use crate::http::{site, HttpError};
 use crate::hub::{Hub, Kind};
 use crate::key::ConnKey;
-use crate::stats::{HubFigures, Stats};
+use crate::stats::{HubFigures, Limit, Stats};
 use crate::ws;
 
 /// What the driver should do to answer a request.
@@ -187,6 +187,9 @@ pub struct Settings {
     pub max_body: usize,
     /// SPEC §5 `--max-queue`: also bounds what one replay may send.
     pub max_queue: usize,
+    pub max_message: usize,
+    pub max_conns: usize,
+    pub history: usize,
 }
 
 pub struct App {
@@ -235,6 +238,9 @@ impl App {
                 allowed_origins: config.allowed_origins.clone(),
                 max_body: config.limits.max_body,
                 max_queue: config.max_queue,
+                max_message: config.max_message,
+                max_conns: config.max_conns,
+                history: config.history,
             },
             hub: Hub::new(config.history),
             status: status::Status::default(),
@@ -287,9 +293,9 @@ impl App {
                 reply
             }
             Route::Plaintext => Reply::Respond(status::plaintext()),
-            Route::Stats => Reply::Respond(status::stats(cx, self.figures())),
-            Route::Metrics => Reply::Respond(status::metrics(cx, self.figures())),
-            Route::StatsStream => self.status.subscribe(cx, self.figures(), out),
+            Route::Stats => Reply::Respond(status::stats(cx, &self.figures(cx.stats))),
+            Route::Metrics => Reply::Respond(status::metrics(cx, &self.figures(cx.stats))),
+            Route::StatsStream => self.status.subscribe(cx, &self.figures(cx.stats), out),
             Route::Topic => {
                 let name = params.get("name").unwrap_or_default();
                 self.topics.topic(req, &name, cx, &mut self.hub, &self.settings, out)
@@ -366,8 +372,8 @@ impl App {
     pub fn on_timer(&mut self, token: u64, cx: &Context<'_>, out: &mut Vec<Action>) {
         match (token >> TOKEN_BITS) as usize {
             0 if token == status::TICK => {
-                let figures = self.figures();
-                self.status.tick(cx, figures, out);
+                let figures = self.figures(cx.stats);
+                self.status.tick(cx, &figures, out);
             }
             0 => {}
             n => {
@@ -381,14 +387,32 @@ impl App {
         }
     }
 
-    fn figures(&self) -> HubFigures {
+    fn figures(&self, stats: &Stats) -> HubFigures {
         HubFigures {
+            limits: self.limits(stats),
             topics: self.hub.topics(),
             subscriptions: self.hub.subscriptions_of(Kind::Sse)
                 + self.topics.multi_subscriptions()
                 + self.topics.socket_subscriptions(&self.hub),
             published: self.topics.published,
         }
+    }
+}
+
+impl App {
+    /// SPEC §5's caps, as `/stats` lists them: each bounds what peers can
+    /// make the server hold (per connection, or in all).
+    fn limits(&self, stats: &Stats) -> Vec<Limit> {
+        let s = &self.settings;
+        let cap = |n: usize| n as u64;
+        vec![
+            Limit { name: "max_conns", cap: cap(s.max_conns), used: Some(stats.connections()) },
+            Limit { name: "max_head", cap: cap(crate::config::MAX_HEAD), used: None },
+            Limit { name: "max_body", cap: cap(s.max_body), used: None },
+            Limit { name: "max_queue", cap: cap(s.max_queue), used: None },
+            Limit { name: "max_message", cap: cap(s.max_message), used: None },
+            Limit { name: "history", cap: cap(s.history), used: None },
+        ]
     }
 }
 

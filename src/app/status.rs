@@ -19,11 +19,11 @@ pub fn plaintext() -> Response {
     Response::new(200, "text/plain", Body::Static(b"Hello, World!"))
 }
 
-pub fn stats(cx: &Context<'_>, hub: HubFigures) -> Response {
+pub fn stats(cx: &Context<'_>, hub: &HubFigures) -> Response {
     Response::json(200, cx.stats.to_json(cx.now, hub)).header("Cache-Control", "no-store")
 }
 
-pub fn metrics(cx: &Context<'_>, hub: HubFigures) -> Response {
+pub fn metrics(cx: &Context<'_>, hub: &HubFigures) -> Response {
     let body = cx.stats.to_prometheus(cx.now, hub).into_bytes();
     Response::new(200, "text/plain; version=0.0.4; charset=utf-8", Body::Owned(body))
 }
@@ -36,7 +36,7 @@ pub struct Status {
 }
 
 impl Status {
-    pub fn subscribe(&mut self, cx: &Context<'_>, hub: HubFigures, out: &mut Vec<Action>) -> Reply {
+    pub fn subscribe(&mut self, cx: &Context<'_>, hub: &HubFigures, out: &mut Vec<Action>) -> Reply {
         self.watchers.insert(cx.key);
         if !self.ticking {
             self.ticking = true;
@@ -45,7 +45,7 @@ impl Status {
         Reply::Stream { first: event(cx, hub), idle: None }
     }
 
-    pub fn tick(&mut self, cx: &Context<'_>, hub: HubFigures, out: &mut Vec<Action>) {
+    pub fn tick(&mut self, cx: &Context<'_>, hub: &HubFigures, out: &mut Vec<Action>) {
         if self.watchers.is_empty() {
             self.ticking = false;
             return;
@@ -60,7 +60,7 @@ impl Status {
     }
 }
 
-fn event(cx: &Context<'_>, hub: HubFigures) -> Vec<u8> {
+fn event(cx: &Context<'_>, hub: &HubFigures) -> Vec<u8> {
     let json = cx.stats.to_json(cx.now, hub);
     let mut out = Vec::with_capacity(json.len() + 16);
     sse::encode(&sse::Event { id: None, event: Some("stats"), data: &json }, &mut out);
