@@ -42,7 +42,10 @@ fn stats_counts_connections_requests_and_bytes() {
         "\"requests\":4,".into(),
         "\"workers\":1,".into(),
         "\"bytes_in\":140,".into(),
-        format!("\"bytes_out\":{bytes_out}}}"),
+        format!("\"bytes_out\":{bytes_out},"),
+        // Every cap, and what a shared one holds now (this connection).
+        "\"limits\":{\"max_conns\":{\"cap\":0,\"used\":1},\"max_head\":{\"cap\":8192},".into(),
+        "\"max_body\":{\"cap\":1048576},\"max_queue\":{\"cap\":1048576},".into(),
     ] {
         assert!(json.contains(&want), "{want} not in {json}");
     }
