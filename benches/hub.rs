@@ -16,12 +16,17 @@ use pushwire::sse::{encode, Event};
 fn sse_encoding(c: &mut Criterion) {
     let mut group = c.benchmark_group("sse_encode");
     let cases: [(&str, Event<'_>); 3] = [
-        ("64B", Event { id: Some("12345"), event: None, data: &"x".repeat(64) }),
+        ("64B", Event { id: Some("12345"), event: None, retry: None, data: &"x".repeat(64) }),
         (
             "named_multiline",
-            Event { id: Some("12345"), event: Some("price"), data: "line one\nline two\r\nline three" },
+            Event {
+                id: Some("12345"),
+                event: Some("price"),
+                retry: None,
+                data: "line one\nline two\r\nline three",
+            },
         ),
-        ("4KiB", Event { id: Some("12345"), event: None, data: &"y".repeat(4096) }),
+        ("4KiB", Event { id: Some("12345"), event: None, retry: None, data: &"y".repeat(4096) }),
     ];
     for (name, event) in &cases {
         group.throughput(Throughput::Bytes(event.data.len() as u64));

@@ -2,7 +2,7 @@
 # The test command. On a fresh Debian machine (root, package registries
 # reachable) it installs what the tests need, idempotently, then runs every
 # test: formatting, lints, the sans-IO layering rule, unit tests, integration
-# tests over real sockets, browser tests in Chromium, the Autobahn|Testsuite
+# tests over real sockets, Python SSE clients (httpx-sse), browser tests in Chromium, the Autobahn|Testsuite
 # compared with the expected results, and the fuzz targets.
 # Every step runs even after one fails; the exit status is non-zero if any did.
 #
@@ -79,6 +79,7 @@ step "cargo clippy" cargo clippy --all-targets -- -D warnings
 step "sans-IO layering" layering
 step "cargo build" cargo build
 step "cargo test" cargo test
+step "python clients (httpx-sse)" scripts/python-clients.sh
 step "browser dependencies" scripts/browser-deps.sh
 step "browser tests" npm --prefix tests/browser test
 step "autobahn (WebSocket conformance, cases 1-10)" scripts/autobahn.sh

@@ -16,6 +16,9 @@
 pub struct Event<'a> {
     pub id: Option<&'a str>,
     pub event: Option<&'a str>,
+    /// A reconnection time sent with the event, in its block (SPEC §4:
+    /// "`retry:` goes in the same block as the event it comes with").
+    pub retry: Option<u64>,
     pub data: &'a str,
 }
 
@@ -36,6 +39,9 @@ pub fn encode(event: &Event<'_>, out: &mut Vec<u8>) {
     if let Some(name) = event.event {
         field(b"event", name, out);
     }
+    if let Some(ms) = event.retry {
+        retry(ms, out);
+    }
     for line in lines(event.data) {
         out.extend_from_slice(b"data: ");
         out.extend_from_slice(line.as_bytes());
@@ -44,26 +50,50 @@ pub fn encode(event: &Event<'_>, out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
-/// `retry: MS` — §9.2.6: "If the field value consists of only ASCII digits,
-/// then interpret the field value as an integer in base ten, and set the
-/// event stream's reconnection time to that integer."
+/// `retry: MS\n`, one field line and no blank line after it. §9.2.6: "If
+/// the field value consists of only ASCII digits, then interpret the field
+/// value as an integer in base ten, and set the event stream's reconnection
+/// time to that integer": the field takes effect as its line is read, not at
+/// dispatch. So it needs no blank line of its own, and must not have one:
+/// browsers ignore a blank line that ends a block with no `data:`, but
+/// httpx-sse (and the MCP Python SDK on it) dispatches an empty event there
+/// once an `id:` has been seen (SPEC §4). Alone it rides with whatever event
+/// comes next, or with none if the stream ends first; with an event, put it
+/// in the event's block ([`Event::retry`]).
 pub fn retry(ms: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(b"retry: ");
     crate::http::response::push_u64(out, ms);
-    out.extend_from_slice(b"\n\n");
+    out.push(b'\n');
 }
 
-/// `: text` — §9.2.7: "Legacy proxy servers are known to, in certain cases,
-/// drop HTTP connections after a short timeout. To protect against such proxy
-/// servers, authors can include a comment line (one starting with a ':'
-/// character) every 15 seconds or so." Line breaks in `text` become spaces.
+/// `: text\n`, a comment line and no blank line after it. §9.2.7: "Legacy
+/// proxy servers are known to, in certain cases, drop HTTP connections after
+/// a short timeout. To protect against such proxy servers, authors can
+/// include a comment line (one starting with a ':' character) every 15
+/// seconds or so." §9.2.6: "If the line starts with a U+003A COLON character
+/// (:) Ignore the line", so the line alone keeps the connection busy; a blank
+/// line after it would end an empty block, which clients that keep the last
+/// id (httpx-sse) dispatch as an event the server never sent (SPEC §4).
+/// Comments go only between events, so the line never lands inside a block.
+/// Line breaks in `text` become spaces.
 pub fn comment(text: &str, out: &mut Vec<u8>) {
     out.push(b':');
     if !text.is_empty() {
         out.push(b' ');
         out.extend(text.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
     }
-    out.extend_from_slice(b"\n\n");
+    out.push(b'\n');
+}
+
+/// An event id of ours (dense per topic, plain decimal) as a client sends it
+/// back in `Last-Event-ID`: ASCII digits only, within `u64`. `str::parse`
+/// would also take a leading `+`, so `+2` would name event 2 on one route
+/// and be refused on another; one parser keeps every route the same.
+pub fn parse_id(digits: &str) -> Option<u64> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// The header fields of an event stream response (SPEC §4): the type with
@@ -121,7 +151,7 @@ mod tests {
 
     fn enc(id: Option<&str>, event: Option<&str>, data: &str) -> String {
         let mut out = Vec::new();
-        encode(&Event { id, event, data }, &mut out);
+        encode(&Event { id, event, data, retry: None }, &mut out);
         String::from_utf8(out).unwrap()
     }
 
@@ -223,12 +253,45 @@ mod tests {
     }
 
     #[test]
-    fn retry_and_comments() {
+    fn ids_are_digits_only() {
+        let cases: &[(&str, Option<u64>)] = &[
+            ("0", Some(0)),
+            ("7", Some(7)),
+            ("007", Some(7)),
+            ("18446744073709551615", Some(u64::MAX)),
+            ("18446744073709551616", None),
+            ("+2", None),
+            ("-1", None),
+            ("", None),
+            (" 2", None),
+            ("2 ", None),
+            ("1e3", None),
+            ("0x10", None),
+            ("٣", None),
+        ];
+        for &(id, want) in cases {
+            assert_eq!(parse_id(id), want, "{id:?}");
+        }
+    }
+
+    #[test]
+    fn retry_and_comments_are_lines_not_blocks() {
         let mut out = Vec::new();
         retry(1000, &mut out);
         comment("", &mut out);
         comment("keep-alive\nsneaky", &mut out);
-        assert_eq!(String::from_utf8(out.clone()).unwrap(), "retry: 1000\n\n:\n\n: keep-alive sneaky\n\n");
+        assert_eq!(String::from_utf8(out.clone()).unwrap(), "retry: 1000\n:\n: keep-alive sneaky\n");
+        assert!(!out.windows(2).any(|w| w == b"\n\n"), "no blank line: nothing to dispatch");
         assert!(parse(&String::from_utf8(out).unwrap()).is_empty(), "neither dispatches an event");
+    }
+
+    #[test]
+    fn retry_rides_in_the_events_block() {
+        let mut out = Vec::new();
+        encode(&Event { retry: Some(1000), data: "Connection succeeded", ..Event::default() }, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "retry: 1000\ndata: Connection succeeded\n\n");
+        let mut out = Vec::new();
+        encode(&Event { id: Some("6"), event: Some("e"), retry: Some(5), data: "d" }, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "id: 6\nevent: e\nretry: 5\ndata: d\n\n");
     }
 }

@@ -30,17 +30,17 @@ impl Stream {
             format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").as_bytes(),
         );
         let mut s = Stream { socket, buf: Vec::new(), head: String::new(), opened };
-        let end = s.until(b"\r\n\r\n", Duration::from_secs(5)).expect("a stream head");
+        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
         s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
         s
     }
 
     /// Reads until `pattern` is in the buffer; its end offset.
-    fn until(&mut self, pattern: &[u8], within: Duration) -> Option<usize> {
+    fn until(&mut self, find: impl Fn(&[u8]) -> Option<usize>, within: Duration) -> Option<usize> {
         let deadline = Instant::now() + within;
         loop {
-            if let Some(i) = self.buf.windows(pattern.len()).position(|w| w == pattern) {
-                return Some(i + pattern.len());
+            if let Some(end) = find(&self.buf) {
+                return Some(end);
             }
             let left = deadline.checked_duration_since(Instant::now())?;
             self.socket.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
@@ -55,7 +55,7 @@ impl Stream {
 
     /// The next block (up to and including its blank line).
     fn next_block(&mut self, within: Duration) -> Option<String> {
-        let end = self.until(b"\n\n", within)?;
+        let end = self.until(common::sse_unit, within)?;
         Some(String::from_utf8(self.buf.drain(..end).collect()).unwrap())
     }
 
@@ -133,7 +133,7 @@ fn info_sends_its_line_then_stays_open() {
     while let Some(left) = until.checked_duration_since(Instant::now()) {
         match s.next_block(left) {
             Some(block) => {
-                assert_eq!(block, ": heartbeat\n\n");
+                assert_eq!(block, ": heartbeat\n");
                 beats += 1;
             }
             None => break,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const OPENING: &str = "retry: 1000\n\ndata: Connection succeeded\n\n";
+const OPENING: &str = "retry: 1000\ndata: Connection succeeded\n\n";
 const PAID: &str = "data: User payment succeeded\n\nevent: finish\nid: 6666\ndata: ha-ha\n\n";
 
 /// An event stream read off a raw socket (after tests/sse.rs).
@@ -29,7 +29,7 @@ impl Stream {
             format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").as_bytes(),
         );
         let mut s = Stream { socket, buf: Vec::new(), head: String::new() };
-        let end = s.until(b"\r\n\r\n", Duration::from_secs(5)).expect("a stream head");
+        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
         s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
         assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", s.head);
         s
@@ -43,11 +43,11 @@ impl Stream {
     }
 
     /// Reads until `pattern` is in the buffer; its end offset.
-    fn until(&mut self, pattern: &[u8], within: Duration) -> Option<usize> {
+    fn until(&mut self, find: impl Fn(&[u8]) -> Option<usize>, within: Duration) -> Option<usize> {
         let deadline = Instant::now() + within;
         loop {
-            if let Some(i) = self.buf.windows(pattern.len()).position(|w| w == pattern) {
-                return Some(i + pattern.len());
+            if let Some(end) = find(&self.buf) {
+                return Some(end);
             }
             if !self.fill(deadline) {
                 return None;
@@ -190,8 +190,8 @@ fn heartbeats_do_not_postpone_the_timeout() {
     let mut s = Stream::pay(&server, "/orderpay?payid=13&timeout=1");
     let rest = s.rest_until_eof(Duration::from_secs(4)).expect("closed");
     let waited = t.elapsed();
-    assert!(rest.starts_with(": heartbeat\n\n: heartbeat\n\n"), "heartbeats flowed meanwhile: {rest:?}");
-    assert_eq!(rest.replace(": heartbeat\n\n", ""), "data: timeout!!\n\n");
+    assert!(rest.starts_with(": heartbeat\n: heartbeat\n"), "heartbeats flowed meanwhile: {rest:?}");
+    assert_eq!(rest.replace(": heartbeat\n", ""), "data: timeout!!\n\n");
     assert!((Duration::from_millis(950)..Duration::from_millis(2500)).contains(&waited), "{waited:?}");
 }
 

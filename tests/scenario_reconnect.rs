@@ -32,16 +32,16 @@ impl Stream {
             format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n{extra}\r\n").as_bytes(),
         );
         let mut s = Stream { socket, buf: Vec::new(), head: String::new() };
-        let end = s.until(b"\r\n\r\n", Duration::from_secs(5)).expect("a stream head");
+        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
         s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
         s
     }
 
-    fn until(&mut self, pattern: &[u8], within: Duration) -> Option<usize> {
+    fn until(&mut self, find: impl Fn(&[u8]) -> Option<usize>, within: Duration) -> Option<usize> {
         let deadline = Instant::now() + within;
         loop {
-            if let Some(i) = self.buf.windows(pattern.len()).position(|w| w == pattern) {
-                return Some(i + pattern.len());
+            if let Some(end) = find(&self.buf) {
+                return Some(end);
             }
             let left = deadline.checked_duration_since(Instant::now())?;
             self.socket.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
@@ -59,7 +59,7 @@ impl Stream {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.checked_duration_since(Instant::now())?;
-            let end = self.until(b"\n\n", left)?;
+            let end = self.until(common::sse_unit, left)?;
             let block = String::from_utf8(self.buf.drain(..end).collect()).unwrap();
             if !block.starts_with(':') {
                 return Some(block);

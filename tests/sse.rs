@@ -27,17 +27,17 @@ impl Stream {
             format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n{extra}\r\n").as_bytes(),
         );
         let mut s = Stream { socket, buf: Vec::new(), head: String::new() };
-        let end = s.until(b"\r\n\r\n", Duration::from_secs(5)).expect("a stream head");
+        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
         s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
         s
     }
 
     /// Reads until `pattern` is in the buffer; its end offset.
-    fn until(&mut self, pattern: &[u8], within: Duration) -> Option<usize> {
+    fn until(&mut self, find: impl Fn(&[u8]) -> Option<usize>, within: Duration) -> Option<usize> {
         let deadline = Instant::now() + within;
         loop {
-            if let Some(i) = self.buf.windows(pattern.len()).position(|w| w == pattern) {
-                return Some(i + pattern.len());
+            if let Some(end) = find(&self.buf) {
+                return Some(end);
             }
             let left = deadline.checked_duration_since(Instant::now())?;
             self.socket.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
@@ -52,7 +52,7 @@ impl Stream {
 
     /// The next event block (up to and including its blank line).
     fn next_block(&mut self, within: Duration) -> Option<String> {
-        let end = self.until(b"\n\n", within)?;
+        let end = self.until(common::sse_unit, within)?;
         Some(String::from_utf8(self.buf.drain(..end).collect()).unwrap())
     }
 
@@ -138,6 +138,24 @@ fn last_event_id_replays_the_missed_events_once_in_order() {
 }
 
 #[test]
+fn last_event_id_is_digits_only_on_every_stream() {
+    // `+2` is not an id of ours: ignored (a live stream, no replay) on a
+    // single-topic stream as on a multi-topic one, never taken as 2.
+    let server = Server::start(&[]);
+    for i in 1..=3 {
+        publish(&server, "/topics/t", &format!("m{i}"), &[]);
+    }
+    for (path, id) in [("/topics/t", "+2"), ("/topics/t,u", "t:+2"), ("/topics/t", " 2x")] {
+        let mut s = Stream::open(&server, path, &format!("Last-Event-ID: {id}\r\n"));
+        assert!(s.next_block(Duration::from_millis(300)).is_none(), "{path} {id:?}: nothing replayed");
+    }
+    let mut s = Stream::open(&server, "/topics/t?lastEventId=%2B2", "");
+    assert!(s.next_block(Duration::from_millis(300)).is_none(), "?lastEventId=+2: nothing replayed");
+    let mut s = Stream::open(&server, "/topics/t", "Last-Event-ID: 2\r\n");
+    assert_eq!(s.next_event(), "id: 3\ndata: m3\n\n");
+}
+
+#[test]
 fn a_gap_older_than_history_starts_with_reset() {
     let server = Server::start(&["--history", "3"]);
     for i in 1..=10 {
@@ -159,7 +177,7 @@ fn heartbeats_are_comments_every_heartbeat() {
     let mut s = Stream::open(&server, "/topics/hb", "");
     let t = Instant::now();
     for _ in 0..3 {
-        assert_eq!(s.next_block(Duration::from_secs(2)).as_deref(), Some(": heartbeat\n\n"));
+        assert_eq!(s.next_block(Duration::from_secs(2)).as_deref(), Some(": heartbeat\n"));
     }
     assert!(t.elapsed() >= Duration::from_millis(350), "three beats came too fast: {:?}", t.elapsed());
 }
@@ -322,13 +340,18 @@ fn sigterm_sends_streams_a_retry_and_closes_them() {
     let mut server = Server::start(&["--drain-secs", "500ms"]);
     let mut s = Stream::open(&server, "/topics/t", "");
     server.signal("TERM");
-    let block = s.next_block(Duration::from_secs(3)).expect("a retry before the close");
-    let ms: u64 = block
+    let end = s.until(common::after(b"\n"), Duration::from_secs(3)).expect("a retry before the close");
+    let line = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
+    let ms: u64 = line
         .strip_prefix("retry: ")
-        .and_then(|r| r.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{block}"));
+        .and_then(|r| r.strip_suffix('\n'))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("{line:?}"));
     assert!((1000..=2500).contains(&ms), "retry {ms} ms: jittered past the drain window");
-    assert!(closed_within(&mut s.socket, Duration::from_secs(3)));
+    // SPEC §4: the retry line alone, no blank line after it, so a client
+    // that keeps the last id has no empty block to dispatch as an event.
+    assert!(s.until(common::after(b"\n"), Duration::from_secs(3)).is_none(), "then the close: {:?}", s.buf);
+    assert!(s.buf.is_empty(), "nothing after the retry line: {:?}", s.buf);
     assert_eq!(server.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
 }
 
@@ -373,7 +396,7 @@ fn writes_do_not_move_stream_or_poll_deadlines() {
     let mut s = Stream::open(&server, "/topics/t", "");
     let t = Instant::now();
     while t.elapsed() < Duration::from_millis(1200) {
-        assert_eq!(s.next_block(Duration::from_secs(2)).as_deref(), Some(": heartbeat\n\n"), "stream ended");
+        assert_eq!(s.next_block(Duration::from_secs(2)).as_deref(), Some(": heartbeat\n"), "stream ended");
     }
     publish(&server, "/topics/t", "still here", &[]);
     assert_eq!(s.next_event(), "id: 1\ndata: still here\n\n");

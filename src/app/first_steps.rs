@@ -69,7 +69,10 @@ impl Scenario for FirstSteps {
         match route {
             INFO => {
                 let mut first = Vec::with_capacity(24);
-                sse::encode(&sse::Event { id: None, event: None, data: "[aaa, bbb, ccc]" }, &mut first);
+                sse::encode(
+                    &sse::Event { id: None, event: None, retry: None, data: "[aaa, bbb, ccc]" },
+                    &mut first,
+                );
                 Reply::Stream { first, idle: None }
             }
             _ => {
@@ -127,7 +130,7 @@ fn price_event(rng: &mut Rng) -> Rc<[u8]> {
     let fen = rng.below(1001);
     let data = format!("白菜价格行情:{}.{:02}元", fen / 100, fen % 100);
     let mut out = Vec::with_capacity(data.len() + 8);
-    sse::encode(&sse::Event { id: None, event: None, data: &data }, &mut out);
+    sse::encode(&sse::Event { id: None, event: None, retry: None, data: &data }, &mut out);
     out.into()
 }
 

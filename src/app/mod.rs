@@ -439,6 +439,16 @@ impl Settings {
     }
 }
 
+/// WHATWG HTML §9.2.4: a reconnecting EventSource sends the last id it saw
+/// as `Last-Event-ID`; `?lastEventId=` lets a new page resume too. Blank is
+/// none.
+pub(crate) fn last_event_id(req: &Request<'_>) -> Option<String> {
+    req.header("last-event-id")
+        .map(|v| String::from_utf8_lossy(v).trim().to_string())
+        .or_else(|| route::query(req.query, "lastEventId").map(|v| v.into_owned()))
+        .filter(|v| !v.is_empty())
+}
+
 /// `?timeout=SECS` on a demo stream, to shorten a SPEC timeout for tests and
 /// demos: fractional seconds, more than 0, at most `cap`; absent or blank
 /// gives `default`.

@@ -4,8 +4,9 @@
 //!
 //! - `GET /orderpay?payid={int}`: "SSE stream registered under payid. Sends
 //!   at once `retry: 1000` and `data: Connection succeeded`." Wire bytes:
-//!   `retry: 1000\n\ndata: Connection succeeded\n\n` (the retry field is its
-//!   own block, as [`sse::retry`] writes it; it dispatches no event). "A
+//!   `retry: 1000\ndata: Connection succeeded\n\n`, one block, as Spring's
+//!   `SseEmitter.event().reconnectTime(1000).data(…)` writes it: a block of
+//!   its own would be an empty first event to httpx-sse (SPEC §4). "A
 //!   second stream for the same payid replaces the first (the first is
 //!   closed)": the first gets `event: replaced` (see [`REPLACED_EVENT`]), then
 //!   ends. "When no data has been sent for the timeout (default 60 s) the
@@ -130,8 +131,7 @@ impl OrderPay {
             self.payids.insert(cx.key, payid);
         }
         let mut first = Vec::with_capacity(48);
-        sse::retry(RETRY_MS, &mut first);
-        sse::encode(&sse::Event { id: None, event: None, data: CONNECTED }, &mut first);
+        sse::encode(&sse::Event { retry: Some(RETRY_MS), data: CONNECTED, ..Default::default() }, &mut first);
         Reply::Stream { first, idle: Some(idle) }
     }
 
@@ -178,7 +178,7 @@ impl OrderPay {
 
 fn event(data: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() + 8);
-    sse::encode(&sse::Event { id: None, event: None, data }, &mut out);
+    sse::encode(&sse::Event { data, ..Default::default() }, &mut out);
     out
 }
 
@@ -240,7 +240,7 @@ mod tests {
         let mut app = OrderPay::default();
         let (reply, out) = run(&mut app, ORDERPAY, Method::Get, "payid=-7", 1);
         let Reply::Stream { first, idle } = reply else { panic!("{reply:?}") };
-        assert_eq!(first, b"retry: 1000\n\ndata: Connection succeeded\n\n");
+        assert_eq!(first, b"retry: 1000\ndata: Connection succeeded\n\n");
         assert_eq!(idle, Some(DEFAULT_TIMEOUT));
         assert!(out.is_empty());
         assert_eq!(app.streams.get(&-7), Some(&key(1)));
@@ -282,7 +282,10 @@ mod tests {
     #[test]
     fn finish_block_means_what_the_encoder_would_send() {
         let mut encoded = Vec::new();
-        sse::encode(&sse::Event { id: Some("6666"), event: Some("finish"), data: "ha-ha" }, &mut encoded);
+        sse::encode(
+            &sse::Event { id: Some("6666"), event: Some("finish"), retry: None, data: "ha-ha" },
+            &mut encoded,
+        );
         let mut a: Vec<&[u8]> = encoded.split(|&b| b == b'\n').collect();
         let mut b: Vec<&[u8]> = FINISH_EVENT.split(|&b| b == b'\n').collect();
         a.sort();

@@ -40,7 +40,7 @@ use super::{Action, Context, End, Reply, Rng, Scenario};
 use crate::http::date;
 use crate::http::request::{Method, Request};
 use crate::http::response::{Body, Response};
-use crate::http::route::{query, Methods, Params};
+use crate::http::route::{Methods, Params};
 use crate::hub;
 use crate::key::ConnKey;
 use crate::sse;
@@ -148,11 +148,7 @@ impl Reconnect {
         // WHATWG HTML §9.2.4: a reconnecting EventSource sends the last id it
         // saw as `Last-Event-ID`. An id that is not ours is ignored, not
         // refused: a refusal would stop EventSource reconnecting for good.
-        let last = req
-            .header("last-event-id")
-            .map(|v| String::from_utf8_lossy(v).trim().to_string())
-            .or_else(|| query(req.query, "lastEventId").map(|v| v.into_owned()))
-            .and_then(|v| v.parse::<u64>().ok());
+        let last = super::last_event_id(req).as_deref().and_then(sse::parse_id);
         let mut first = Vec::new();
         if let Some(after) = last {
             self.replay(after, key, &mut first);
@@ -206,7 +202,7 @@ fn encode(b: &Broadcast, key: u64, out: &mut Vec<u8>) {
     let _ = write!(data, "来自客户端【{key}】的信息:测试SSE");
     push_datetime(b.unix_secs, &mut data);
     let id = b.seq.to_string();
-    sse::encode(&sse::Event { id: Some(&id), event: None, data: &data }, out);
+    sse::encode(&sse::Event { id: Some(&id), event: None, retry: None, data: &data }, out);
 }
 
 /// `yyyy-MM-dd HH:mm:ss` (UTC) for seconds since the Unix epoch.

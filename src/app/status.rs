@@ -63,6 +63,6 @@ impl Status {
 fn event(cx: &Context<'_>, hub: &HubFigures) -> Vec<u8> {
     let json = cx.stats.to_json(cx.now, hub);
     let mut out = Vec::with_capacity(json.len() + 16);
-    sse::encode(&sse::Event { id: None, event: Some("stats"), data: &json }, &mut out);
+    sse::encode(&sse::Event { id: None, event: Some("stats"), retry: None, data: &json }, &mut out);
     out
 }

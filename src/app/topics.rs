@@ -27,13 +27,14 @@ use std::fmt::Write;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{Action, Context, Reply, Settings};
+use super::{last_event_id, Action, Context, Reply, Settings};
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
 use crate::http::route::query;
 use crate::hub::{self, Hub, Kind, Message};
 use crate::json;
 use crate::key::ConnKey;
+use crate::sse;
 use crate::ws;
 
 /// SPEC §2: a long-poll waits "up to S seconds (max 30)".
@@ -180,7 +181,7 @@ impl Topics {
         // An id that is not one of ours (another server's, or garbage) is
         // ignored rather than refused: a refusal would make EventSource
         // stop reconnecting for good (WHATWG HTML §9.2.3).
-        if let Some(after) = last.and_then(|v| v.parse::<u64>().ok()) {
+        if let Some(after) = last.as_deref().and_then(sse::parse_id) {
             let (reset, messages) = bounded(hub.replay(name, after), budget);
             if let Some(oldest) = reset {
                 hub::encode_reset(oldest, &mut first);
@@ -461,15 +462,6 @@ fn refuse_subscription(req: &Request<'_>) -> Option<Reply> {
             "subscribe with Accept: text/event-stream (EventSource does) or Upgrade: websocket; POST publishes",
         ))
     })
-}
-
-/// WHATWG HTML §9.2.4: a reconnecting EventSource sends the last id it saw
-/// as `Last-Event-ID`; `?lastEventId=` lets a new page resume too.
-fn last_event_id(req: &Request<'_>) -> Option<String> {
-    req.header("last-event-id")
-        .map(|v| String::from_utf8_lossy(v).trim().to_string())
-        .or_else(|| query(req.query, "lastEventId").map(|v| v.into_owned()))
-        .filter(|v| !v.is_empty())
 }
 
 /// `[{"id":SEQ,"event":NAME or null,"data":"…"}]` for the messages after

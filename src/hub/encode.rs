@@ -19,7 +19,7 @@ pub(super) fn encode_sse(id: u64, event: Option<&str>, data: &[u8], binary: bool
     out.extend_from_slice(b"id: ");
     push_u64(out, id);
     out.push(b'\n');
-    sse::encode(&sse::Event { id: None, event, data: &as_text(data, binary) }, out);
+    sse::encode(&sse::Event { event, data: &as_text(data, binary), ..Default::default() }, out);
 }
 
 /// The message's data as text, as SSE carries it: binary data in base64,

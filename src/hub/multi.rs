@@ -27,7 +27,7 @@
 //!    [`encode_multi`].
 
 use crate::http::response::push_u64;
-use crate::sse::clean_field;
+use crate::sse::{clean_field, parse_id};
 
 use super::{valid_topic, Message};
 
@@ -71,14 +71,14 @@ pub fn parse_topic_list(list: &str) -> Option<Vec<&str>> {
 /// them to `Hub::last_id` (step 3 of the module doc does).
 pub fn parse_positions(last_event_id: &str, topics: &[&str]) -> Option<Vec<u64>> {
     if let [_] = topics {
-        if let Some(n) = parse_u64(last_event_id) {
+        if let Some(n) = parse_id(last_event_id) {
             return Some(vec![n]);
         }
     }
     let mut positions: Vec<Option<u64>> = vec![None; topics.len()];
     for entry in last_event_id.split(',') {
         let (name, position) = entry.split_once(':')?;
-        let position = parse_u64(position)?;
+        let position = parse_id(position)?;
         if !valid_topic(name) {
             return None;
         }
@@ -89,14 +89,6 @@ pub fn parse_positions(last_event_id: &str, topics: &[&str]) -> Option<Vec<u64>>
         }
     }
     Some(positions.into_iter().map(|p| p.unwrap_or(0)).collect())
-}
-
-/// Decimal digits only: `str::parse` would also take a leading `+`.
-fn parse_u64(digits: &str) -> Option<u64> {
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
 }
 
 /// Appends `msg` for a multi-topic stream whose positions, counting this

@@ -242,3 +242,19 @@ pub fn curl(args: &[&str]) -> (String, Vec<u8>) {
 pub fn write_all(stream: &mut TcpStream, bytes: &[u8]) {
     stream.write_all(bytes).unwrap();
 }
+
+/// For a reader's `until`: the end of the first `pattern` in the buffer.
+pub fn after(pattern: &'static [u8]) -> impl Fn(&[u8]) -> Option<usize> {
+    move |buf| buf.windows(pattern.len()).position(|w| w == pattern).map(|i| i + pattern.len())
+}
+
+/// The end of the next thing on an event stream: a comment line (SPEC §4: a
+/// heartbeat is `: heartbeat\n`, with no blank line after it) at its LF, an
+/// event at the blank line that ends its block. A block never starts with a
+/// comment here: the server writes comments only between events.
+pub fn sse_unit(buf: &[u8]) -> Option<usize> {
+    match buf.first()? {
+        b':' => after(b"\n")(buf),
+        _ => after(b"\n\n")(buf),
+    }
+}
