@@ -472,22 +472,6 @@ fn subscribers_made_dirty_while_flushing_are_flushed_too() {
 }
 
 #[test]
-fn a_replay_is_bounded_like_a_live_queue() {
-    let server = Server::start(&["--max-queue", "4KiB"]);
-    let kib = "k".repeat(1000);
-    for _ in 0..10 {
-        publish(&server, "/topics/r", &kib, &[]);
-    }
-    // Ten events of about 1 KiB each do not fit a 4 KiB queue: the newest
-    // that fit come after a reset naming the first of them.
-    let mut s = Stream::open(&server, "/topics/r", "Last-Event-ID: 0\r\n");
-    assert_eq!(s.next_event(), "event: reset\ndata: 7\n\n");
-    for id in 7..=10 {
-        assert!(s.next_event().starts_with(&format!("id: {id}\n")));
-    }
-}
-
-#[test]
 fn one_large_event_does_not_drop_a_reader_that_keeps_up() {
     let server = Server::start(&["--max-queue", "4KiB"]);
     let mut s = Stream::open(&server, "/topics/big", "");

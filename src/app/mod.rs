@@ -95,6 +95,9 @@ pub enum Action {
     Respond { to: ConnKey, response: Response },
     /// Call [`App::on_timer`] with `token` at `at` (ms on the loop clock).
     Timer { at: u64, token: u64 },
+    /// This stream has more to send than fits its queue now: call
+    /// [`App::on_writable`] whenever its queue has room, until it says done.
+    Pull { to: ConnKey },
 }
 
 /// Why a stream or parked request ended.
@@ -366,6 +369,14 @@ impl App {
             scenario.on_message(cx, msg, out);
             tag_timers(i, &mut out[first..]);
         }
+    }
+
+    /// A stream that asked for it ([`Action::Pull`]) has `room` bytes free
+    /// in its queue (`empty`: nothing at all is queued, so one event of any
+    /// size may go, as into a live queue). Returns whether it still has
+    /// more to send.
+    pub fn on_writable(&mut self, cx: &Context<'_>, room: usize, empty: bool, out: &mut Vec<Action>) -> bool {
+        self.topics.feed(cx.key, &mut self.hub, room, empty, out)
     }
 
     /// A timer set with [`Action::Timer`] fired.

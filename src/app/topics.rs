@@ -31,7 +31,7 @@ use super::{last_event_id, Action, Context, Reply, Settings};
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
 use crate::http::route::query;
-use crate::hub::{self, Hub, Kind, Message};
+use crate::hub::{self, Cursor, Hub, Kind, Message, Next};
 use crate::json;
 use crate::key::ConnKey;
 use crate::sse;
@@ -39,6 +39,17 @@ use crate::ws;
 
 /// SPEC §2: a long-poll waits "up to S seconds (max 30)".
 const MAX_POLL: Duration = Duration::from_secs(30);
+
+/// A stream or socket resuming from history (hub/cursor.rs): fed as its
+/// queue drains, and made a live subscriber once caught up.
+struct Resuming {
+    cursor: Cursor,
+    /// A WebSocket (frames; a gap closes it with 1012) or an event stream
+    /// (events; a gap is `event: reset`).
+    ws: bool,
+    /// Named several topics: multi-topic events and frames.
+    multi: bool,
+}
 
 /// A stream of several topics, and how far it is in each.
 struct Multi {
@@ -64,6 +75,8 @@ pub struct Topics {
     /// sockets of each topic.
     multi_sockets: HashMap<ConnKey, Vec<Rc<str>>>,
     multi_sockets_by_topic: HashMap<Rc<str>, Vec<ConnKey>>,
+    /// Streams and sockets replaying history, not yet live.
+    resuming: HashMap<ConnKey, Resuming>,
     /// Messages published since start.
     pub published: u64,
 }
@@ -85,8 +98,8 @@ impl Topics {
         if name.contains(',') {
             return match (req.method, hub::parse_topic_list(name)) {
                 (Method::Post, _) => Reply::Respond(Response::text(400, "publish to one topic at a time")),
-                (_, Some(topics)) if ws::is_upgrade(req) => self.socket(req, &topics, cx, hub, settings),
-                (_, Some(topics)) => self.subscribe_many(req, &topics, cx, hub, settings.max_queue),
+                (_, Some(topics)) if ws::is_upgrade(req) => self.socket(req, &topics, cx, hub, settings, out),
+                (_, Some(topics)) => self.subscribe_stream(req, &topics, cx, hub, settings.max_queue, out),
                 (_, None) => Reply::Respond(Response::text(
                     400,
                     "a topic list is up to 16 distinct names of 1 to 64 of A-Z a-z 0-9 _ . -, comma-separated",
@@ -98,13 +111,16 @@ impl Topics {
         }
         match req.method {
             Method::Post => self.publish(req, name, hub, settings, out),
-            _ if ws::is_upgrade(req) => self.socket(req, &[name], cx, hub, settings),
-            _ => self.subscribe(req, name, cx, hub, settings.max_queue),
+            _ if ws::is_upgrade(req) => self.socket(req, &[name], cx, hub, settings, out),
+            _ => self.subscribe_stream(req, &[name], cx, hub, settings.max_queue, out),
         }
     }
 
-    /// A WebSocket subscriber of one or several topics (no replay: a
-    /// WebSocket has no Last-Event-ID; SSE is the way to resume).
+    /// A WebSocket subscriber of one or several topics. SPEC §2:
+    /// "`?lastEventId=SEQ` replays what came after SEQ first (as for SSE);
+    /// where that cannot be done without a gap, the socket is closed with
+    /// 1012 before anything is sent". A multi-topic socket takes the
+    /// positions an SSE stream's ids carry (`a:5,b:7`).
     fn socket(
         &mut self,
         req: &Request<'_>,
@@ -112,6 +128,7 @@ impl Topics {
         cx: &Context<'_>,
         hub: &mut Hub,
         settings: &Settings,
+        out: &mut Vec<Action>,
     ) -> Reply {
         let accept = match settings.accept_websocket(req) {
             Ok(accept) => accept,
@@ -120,15 +137,8 @@ impl Topics {
         if req.method == Method::Head {
             return Reply::Upgrade { accept, first: Vec::new() };
         }
-        if let [name] = names {
-            hub.subscribe(name, cx.key, Kind::Ws);
-            return Reply::Upgrade { accept, first: Vec::new() };
-        }
-        let topics: Vec<Rc<str>> = names.iter().map(|&t| Rc::from(t)).collect();
-        for topic in &topics {
-            self.multi_sockets_by_topic.entry(topic.clone()).or_default().push(cx.key);
-        }
-        self.multi_sockets.insert(cx.key, topics);
+        let from = query(req.query, "lastEventId").and_then(|v| resume_from(&v, names));
+        self.resume(cx.key, names, from, true, hub, settings.max_queue, out);
         Reply::Upgrade { accept, first: Vec::new() }
     }
 
@@ -165,71 +175,130 @@ impl Topics {
         self.deliver(&topic, None, data, binary, hub, out);
     }
 
-    fn subscribe(
-        &mut self,
-        req: &Request<'_>,
-        name: &str,
-        cx: &Context<'_>,
-        hub: &mut Hub,
-        budget: usize,
-    ) -> Reply {
-        if let Some(refusal) = refuse_subscription(req) {
-            return refusal;
-        }
-        let last = last_event_id(req);
-        let mut first = Vec::new();
-        // An id that is not one of ours (another server's, or garbage) is
-        // ignored rather than refused: a refusal would make EventSource
-        // stop reconnecting for good (WHATWG HTML §9.2.3).
-        if let Some(after) = last.as_deref().and_then(sse::parse_id) {
-            let (reset, messages) = bounded(hub.replay(name, after), budget);
-            if let Some(oldest) = reset {
-                hub::encode_reset(oldest, &mut first);
-            }
-            for msg in messages {
-                first.extend_from_slice(&msg.sse);
-            }
-        }
-        hub.subscribe(name, cx.key, Kind::Sse);
-        Reply::Stream { first, idle: None }
-    }
-
-    /// The steps of hub/multi.rs: positions from Last-Event-ID (or the
-    /// present), replay topic by topic, then live.
-    fn subscribe_many(
+    /// An event stream of one or several topics: from where its
+    /// `Last-Event-ID` says (hub/multi.rs), or live.
+    fn subscribe_stream(
         &mut self,
         req: &Request<'_>,
         names: &[&str],
         cx: &Context<'_>,
-        hub: &Hub,
+        hub: &mut Hub,
         budget: usize,
+        out: &mut Vec<Action>,
     ) -> Reply {
         if let Some(refusal) = refuse_subscription(req) {
             return refusal;
         }
-        let mut first = Vec::new();
-        let mut positions = match last_event_id(req).and_then(|v| hub::parse_positions(&v, names)) {
-            Some(positions) => positions,
-            None => names.iter().map(|t| hub.last_id(t)).collect(),
-        };
-        for (i, topic) in names.iter().enumerate() {
-            let (reset, messages) =
-                bounded(hub.replay(topic, positions[i]), budget.saturating_sub(first.len()));
-            if let Some(oldest) = reset {
-                hub::encode_reset_multi(topic, oldest, &mut first);
-            }
-            for msg in messages {
-                positions[i] = msg.id;
-                hub::encode_multi(msg, names, &positions, &mut first);
-            }
-            positions[i] = hub.last_id(topic);
+        if req.method != Method::Head {
+            // An id that is not one of ours (garbage, or another server's
+            // form) is ignored rather than refused: a refusal would make
+            // EventSource stop reconnecting for good (WHATWG HTML §9.2.3).
+            let from = last_event_id(req).and_then(|v| resume_from(&v, names));
+            self.resume(cx.key, names, from, false, hub, budget, out);
         }
-        let topics: Vec<Rc<str>> = names.iter().map(|&t| Rc::from(t)).collect();
-        for topic in &topics {
-            self.multi_by_topic.entry(topic.clone()).or_default().push(cx.key);
+        Reply::Stream { first: Vec::new(), idle: None }
+    }
+
+    /// Starts a subscriber at `from` (the client's last id in each topic;
+    /// `None`: live from now): a cursor, fed at once as far as an empty
+    /// queue takes, then as the socket drains ([`Action::Pull`]).
+    #[allow(clippy::too_many_arguments)]
+    fn resume(
+        &mut self,
+        key: ConnKey,
+        names: &[&str],
+        from: Option<Vec<u64>>,
+        ws: bool,
+        hub: &mut Hub,
+        budget: usize,
+        out: &mut Vec<Action>,
+    ) {
+        let after = from.unwrap_or_else(|| names.iter().map(|t| hub.last_id(t)).collect());
+        let cursor = Cursor::new(names, &after);
+        self.resuming.insert(key, Resuming { cursor, ws, multi: names.len() > 1 });
+        if self.feed(key, hub, budget, true, out) {
+            out.push(Action::Pull { to: key });
         }
-        self.multi.insert(cx.key, Multi { topics, positions });
-        Reply::Stream { first, idle: None }
+    }
+
+    /// Queues what a resuming subscriber lacks, as much as `room` bytes
+    /// take (any one piece when its queue is `empty`), and makes it live
+    /// once it has everything. Whether it still has more to get.
+    pub fn feed(
+        &mut self,
+        key: ConnKey,
+        hub: &mut Hub,
+        room: usize,
+        empty: bool,
+        out: &mut Vec<Action>,
+    ) -> bool {
+        let Some(r) = self.resuming.get_mut(&key) else { return false };
+        let mut used = 0;
+        loop {
+            let next = r.cursor.peek(hub);
+            let bytes: Rc<[u8]> = match &next {
+                Next::CaughtUp => break,
+                Next::Reset { .. } if r.ws => {
+                    // SPEC §2: a socket cannot be told of a gap in-band.
+                    out.push(Action::Close { to: key, code: ws::close::SERVICE_RESTART, reason: GAP });
+                    self.resuming.remove(&key);
+                    return false;
+                }
+                Next::Reset { topic, oldest } => {
+                    let mut bytes = Vec::with_capacity(32);
+                    match r.multi {
+                        true => hub::encode_reset_multi(topic_at(&r.cursor, *topic), *oldest, &mut bytes),
+                        false => hub::encode_reset(*oldest, &mut bytes),
+                    }
+                    bytes.into()
+                }
+                Next::Message { msg, .. } if !r.multi && !r.ws => msg.sse.clone(),
+                Next::Message { msg, .. } if !r.multi => socket_frame(msg),
+                Next::Message { msg, .. } if r.ws => multi_socket_frame(msg),
+                Next::Message { topic, msg } => {
+                    let names: Vec<&str> = r.cursor.topics().collect();
+                    let mut positions: Vec<u64> = r.cursor.positions().collect();
+                    positions[*topic] = msg.id;
+                    let mut bytes = Vec::with_capacity(msg.sse.len() + 64);
+                    hub::encode_multi(msg, &names, &positions, &mut bytes);
+                    bytes.into()
+                }
+            };
+            // SPEC §5: never more than --max-queue queued at once; an empty
+            // queue takes any one piece, as a live queue takes any event.
+            if !(empty && used == 0) && used + bytes.len() > room {
+                return true;
+            }
+            used += bytes.len();
+            out.push(Action::Send { to: key, bytes });
+            r.cursor.advance(&next);
+        }
+        // Caught up: live from here (nothing was published since `peek`).
+        let Some(r) = self.resuming.remove(&key) else { return false };
+        let names: Vec<&str> = r.cursor.topics().collect();
+        match (r.ws, r.multi) {
+            (false, false) => {
+                hub.subscribe(names[0], key, Kind::Sse);
+            }
+            (true, false) => {
+                hub.subscribe(names[0], key, Kind::Ws);
+            }
+            (false, true) => {
+                let topics: Vec<Rc<str>> = names.iter().map(|&t| Rc::from(t)).collect();
+                for topic in &topics {
+                    self.multi_by_topic.entry(topic.clone()).or_default().push(key);
+                }
+                self.multi.insert(key, Multi { topics, positions: r.cursor.positions().collect() });
+            }
+            (true, true) => {
+                let topics: Vec<Rc<str>> = names.iter().map(|&t| Rc::from(t)).collect();
+                for topic in &topics {
+                    self.multi_sockets_by_topic.entry(topic.clone()).or_default().push(key);
+                }
+                self.multi_sockets.insert(key, topics);
+            }
+        }
+        false
     }
 
     /// Delivers a message to the multi-topic streams that include its topic.
@@ -316,23 +385,12 @@ impl Topics {
     fn send_sockets(&mut self, msg: &Message, keys: &[ConnKey], out: &mut Vec<Action>) -> usize {
         let mut reached = 0;
         if !keys.is_empty() {
-            let opcode = if msg.binary { ws::OpCode::Binary } else { ws::OpCode::Text };
-            let mut frame = Vec::with_capacity(msg.data.len() + ws::frame::MAX_HEADER);
-            ws::encode(opcode, &msg.data, &mut frame);
-            let frame: Rc<[u8]> = frame.into();
+            let frame = socket_frame(msg);
             out.extend(keys.iter().map(|&to| Action::Send { to, bytes: frame.clone() }));
             reached += keys.len();
         }
         if let Some(keys) = self.multi_sockets_by_topic.get(&msg.topic) {
-            let mut json = String::with_capacity(msg.data.len() + 64);
-            json.push_str("{\"topic\":");
-            json::push_str(&mut json, &msg.topic);
-            let _ = write!(json, ",\"id\":{},\"data\":", msg.id);
-            json::push_str(&mut json, &hub::text_of(msg));
-            json.push('}');
-            let mut frame = Vec::with_capacity(json.len() + ws::frame::MAX_HEADER);
-            ws::encode(ws::OpCode::Text, json.as_bytes(), &mut frame);
-            let frame: Rc<[u8]> = frame.into();
+            let frame = multi_socket_frame(msg);
             out.extend(keys.iter().map(|&to| Action::Send { to, bytes: frame.clone() }));
             reached += keys.len();
         }
@@ -391,6 +449,7 @@ impl Topics {
     pub fn forget(&mut self, key: ConnKey, hub: &mut Hub) {
         // O(1), a single-topic stream's or socket's.
         hub.unsubscribe(key);
+        self.resuming.remove(&key);
         if let Some(stream) = self.multi.remove(&key) {
             for topic in &stream.topics {
                 if let Some(keys) = self.multi_by_topic.get_mut(topic) {
@@ -432,23 +491,44 @@ impl Topics {
     }
 }
 
-/// A replay bounded like a live queue (SPEC §5, `--max-queue`): when the
-/// missed events take more than `budget` bytes, the newest that fit are sent
-/// after an `event: reset` naming the first of them, so the client knows what
-/// it lost. The newest is always sent, as an empty live queue takes any event.
-fn bounded(replay: hub::Replay<'_>, budget: usize) -> (Option<u64>, Vec<&Rc<Message>>) {
-    let mut all: Vec<&Rc<Message>> = replay.messages.collect();
-    let (mut start, mut size) = (all.len(), 0);
-    while start > 0 {
-        let len = all[start - 1].sse.len();
-        if start < all.len() && size + len > budget {
-            break;
-        }
-        size += len;
-        start -= 1;
+/// The close reason of a socket whose `lastEventId` is past a gap.
+const GAP: &str = "history no longer has what came after lastEventId";
+
+/// The client's last id in each of `names` from its `Last-Event-ID` or
+/// `?lastEventId=`: digits for one topic, `a:5,b:7` for several
+/// ([`hub::parse_positions`]). `None` when it is not one of ours.
+fn resume_from(id: &str, names: &[&str]) -> Option<Vec<u64>> {
+    match names {
+        [_] => sse::parse_id(id).map(|n| vec![n]).or_else(|| hub::parse_positions(id, names)),
+        _ => hub::parse_positions(id, names),
     }
-    let reset = if start > 0 { Some(all[start].id) } else { replay.reset };
-    (reset, all.split_off(start))
+}
+
+fn topic_at(cursor: &Cursor, i: usize) -> &str {
+    cursor.topics().nth(i).unwrap_or_default()
+}
+
+/// A message as one frame for a single-topic socket: text, or binary if it
+/// was published as binary (SPEC §2).
+fn socket_frame(msg: &Message) -> Rc<[u8]> {
+    let opcode = if msg.binary { ws::OpCode::Binary } else { ws::OpCode::Text };
+    let mut frame = Vec::with_capacity(msg.data.len() + ws::frame::MAX_HEADER);
+    ws::encode(opcode, &msg.data, &mut frame);
+    frame.into()
+}
+
+/// A message as a multi-topic socket gets it: a text frame of JSON
+/// `{"topic":…,"id":…,"data":…}` (binary data in base64, as on SSE).
+fn multi_socket_frame(msg: &Message) -> Rc<[u8]> {
+    let mut json = String::with_capacity(msg.data.len() + 64);
+    json.push_str("{\"topic\":");
+    json::push_str(&mut json, &msg.topic);
+    let _ = write!(json, ",\"id\":{},\"data\":", msg.id);
+    json::push_str(&mut json, &hub::text_of(msg));
+    json.push('}');
+    let mut frame = Vec::with_capacity(json.len() + ws::frame::MAX_HEADER);
+    ws::encode(ws::OpCode::Text, json.as_bytes(), &mut frame);
+    frame.into()
 }
 
 /// Why a request on a topic cannot become an event stream, if it cannot.

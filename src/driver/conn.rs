@@ -99,6 +99,9 @@ flags! {
     5 dirty set_dirty;
     /// The app has been told this stream or parked request ended.
     6 ended set_ended;
+    /// The app has more for this stream than it queued (a replay fed from
+    /// history): ask it again as the queue drains.
+    7 pulling set_pulling;
 }
 
 pub struct Conn {
@@ -107,7 +110,7 @@ pub struct Conn {
     pub phase: Phase,
     /// The interest registered with the poll (None before registration).
     pub registered: Option<Interest>,
-    /// The seven yes/no facts of the connection (see [`Flags`]), one byte.
+    /// The eight yes/no facts of the connection (see [`Flags`]), one byte.
     flags: Flags,
     pub pending: Option<Box<Pending>>,
     pub out: Option<Box<OutQueue>>,

@@ -143,6 +143,10 @@ impl Server {
                 self.read(index);
                 continue;
             }
+            // A replay fed from history: more once the queue has room.
+            if conn.pulling() && self.pull(index) {
+                continue;
+            }
             break;
         }
         let Some(conn) = self.conns.get_mut(index) else { return };

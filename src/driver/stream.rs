@@ -99,6 +99,15 @@ impl Server {
                     }
                     Action::Respond { to, response } => self.answer_parked(to, &response),
                     Action::Timer { at, token } => self.wheel.insert(at, Timer::App(token)),
+                    Action::Pull { to } => {
+                        if let Some(index) = self.index_of(to) {
+                            let conn = &mut self.conns[index];
+                            if matches!(conn.phase, Phase::Sse { .. } | Phase::Ws { .. }) && !conn.ended() {
+                                conn.set_pulling(true);
+                                self.mark_dirty(index);
+                            }
+                        }
+                    }
                 }
             }
             // Keep the larger allocation for the next round.
@@ -164,6 +173,26 @@ impl Server {
         self.stats.drops += 1;
         self.end_stream(index, End::TooSlow);
         false
+    }
+
+    /// Lets a pulling stream queue more, up to `--max-queue`, once its queue
+    /// is at most half full (so a reader that keeps up always has the next
+    /// batch queued behind the one in flight). Whether it queued anything.
+    pub(super) fn pull(&mut self, index: usize) -> bool {
+        let Some(key) = self.key(index) else { return false };
+        let conn = &self.conns[index];
+        let queued = conn.queued_bytes();
+        let max_queue = self.config.max_queue;
+        if !conn.pulling() || conn.ended() || self.draining || queued > max_queue / 2 {
+            return false;
+        }
+        let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
+        let more = self.app.on_writable(&cx, max_queue - queued, queued == 0, &mut self.actions);
+        if !more {
+            self.conns[index].set_pulling(false);
+        }
+        self.perform();
+        self.conns.get(index).is_some_and(|c| c.gen == key.gen && c.queued_bytes() > queued)
     }
 
     /// Flushes every connection that got output outside its own event.

@@ -72,6 +72,12 @@ impl History {
         self.ring.push_back(Rc::clone(msg));
     }
 
+    /// The message with this id, if it is kept. O(1): ids are dense.
+    pub(super) fn get(&self, id: u64) -> Option<&Rc<Message>> {
+        let index = id.checked_sub(self.first_kept())?;
+        self.ring.get(usize::try_from(index).ok()?)
+    }
+
     /// Everything after `after` that is still kept. See [`Replay`].
     pub(super) fn replay(&self, after: u64) -> Replay<'_> {
         // Up to date, or an id we never issued (a client of a previous
@@ -170,6 +176,16 @@ mod tests {
             assert_eq!(ids(&r), want, "{case:?}");
             assert_eq!(r.messages.len(), want.len(), "exact size, {case:?}");
         }
+    }
+
+    #[test]
+    fn get_finds_kept_ids_only() {
+        let h = filled(3, 10);
+        let got: Vec<Option<u64>> = (0..=11).map(|id| h.get(id).map(|m| m.id)).collect();
+        let mut want = vec![None; 8];
+        want.extend([Some(8), Some(9), Some(10), None]);
+        assert_eq!(got, want);
+        assert!(filled(0, 5).get(5).is_none());
     }
 
     #[test]

@@ -24,11 +24,13 @@
 //! - **Ids** are dense per topic: 1, 2, 3, … (SPEC §2: "each message is an
 //!   event with `id: <seq>`"). So `Last-Event-ID: n` is a position, and the
 //!   message after it is found by arithmetic (`history.rs`). Ids live in memory:
-//!   they restart at 1 with the server, and a client whose id is beyond the
-//!   last one (from a previous run) gets no replay and no reset.
+//!   they restart at 1 with the server, so a client whose id is beyond the
+//!   last one (from a previous run) has a gap (SPEC §2).
+//! - **Replays** are cursors into history ([`Cursor`], hub/cursor.rs), fed as
+//!   the client reads, so a replay of any length holds at most `--max-queue`.
 //! - **Reset.** When messages the client never got were already dropped from
-//!   history, [`Replay::reset`] says so, and [`encode_reset`] tells the
-//!   client before the replay starts.
+//!   history, or its id is newer than the newest, [`Next::Reset`] says so,
+//!   and [`encode_reset`] tells the client before the replay goes on.
 //! - **Binary messages on SSE.** An event stream is text (WHATWG HTML
 //!   §9.2.5: "Streams must be decoded using the UTF-8 decode algorithm") and
 //!   SPEC §2 makes binary special only for WebSocket ("one text frame (binary
@@ -57,6 +59,7 @@
 //! and its history; publishing is meant to sit behind `--publish-token`).
 //! Callers check topic names with [`valid_topic`]; the hub does not re-check.
 
+mod cursor;
 mod encode;
 mod history;
 pub mod multi;
@@ -70,6 +73,7 @@ use slab::Slab;
 use crate::key::ConnKey;
 use crate::key_map::ConnMap;
 
+pub use cursor::{Cursor, Next};
 pub use encode::{encode_reset, text_of};
 pub use history::Replay;
 pub use multi::{encode_multi, encode_reset_multi, parse_positions, parse_topic_list, MAX_TOPICS};
@@ -304,7 +308,8 @@ impl Hub {
     /// messages after it, in order, and `reset: Some(oldest kept)` when some
     /// it needs were already dropped ([`Replay`]). O(1) to find the start,
     /// O(k) to walk k messages. `after` beyond the last id, or a topic never
-    /// published to: nothing, no reset.
+    /// published to: nothing, no reset (the long-poll's view; streams resume
+    /// through a [`Cursor`], which calls that a gap).
     ///
     /// After sending the replay, the stream is at [`last_id`](Self::last_id)
     /// in this topic, whatever `after` was (the loop is single-threaded, so

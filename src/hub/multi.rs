@@ -11,20 +11,19 @@
 //! the `id:` (and the `event:` of an unnamed message) are new: the rest is
 //! copied from the message's shared single-topic encoding, not re-encoded.
 //!
-//! What the driver does with a `GET /topics/a,b` SSE request:
+//! What app/topics.rs does with a `GET /topics/a,b` SSE request:
 //! 1. `topics = parse_topic_list("a,b")`, else `400`.
 //! 2. `positions = parse_positions(last_event_id, &topics)` when the client
 //!    sent one; when it sent none (or one that does not parse: refusing it
 //!    would stop the browser's `EventSource` for good), start live at
 //!    `hub.last_id(topic)` for each.
-//! 3. For each topic in turn: `hub.replay(topic, positions[i])`; on a reset,
-//!    [`encode_reset_multi`]; for each message, `positions[i] = msg.id` and
-//!    [`encode_multi`]; then `positions[i] = hub.last_id(topic)` (which also
-//!    clamps an id from a previous server run). Replaying topic by topic is
-//!    safe: every event carries every position, so a stream cut mid-replay
-//!    resumes each topic where it stopped.
-//! 4. Live: on each publish to topic `i`, `positions[i] = msg.id`, then
-//!    [`encode_multi`].
+//! 3. A [`Cursor`](super::Cursor) at `positions` replays topic by topic as
+//!    the client reads: [`encode_reset_multi`] for a gap, [`encode_multi`]
+//!    for each message. Topic by topic is safe: every event carries every
+//!    position, so a stream cut mid-replay resumes each topic where it
+//!    stopped.
+//! 4. Live once caught up: on each publish to topic `i`, `positions[i] =
+//!    msg.id`, then [`encode_multi`].
 
 use crate::http::response::push_u64;
 use crate::sse::{clean_field, parse_id};

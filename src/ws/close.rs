@@ -40,6 +40,11 @@ pub const TOO_BIG: u16 = 1009;
 /// §7.4.1: "1011 indicates that a server is terminating the connection
 /// because it encountered an unexpected condition".
 pub const INTERNAL_ERROR: u16 = 1011;
+/// IANA "WebSocket Close Code Number Registry": 1012 Service Restart. SPEC §2
+/// closes a socket with it when its `?lastEventId=` cannot be replayed
+/// without a gap: the client is to resubscribe without it (a socket has no
+/// in-band `event: reset`).
+pub const SERVICE_RESTART: u16 = 1012;
 /// IANA "WebSocket Close Code Number Registry": 1013 Try Again Later. SPEC §5
 /// closes a slow consumer (its queue over `--max-queue`) with it.
 pub const TRY_AGAIN_LATER: u16 = 1013;

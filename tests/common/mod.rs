@@ -2,6 +2,8 @@
 //! port, talk to it over real sockets, stop it by its PID.
 #![allow(dead_code)]
 
+pub mod stream;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
