@@ -35,14 +35,14 @@ impl Server {
     /// Frames from the client: as many whole frames as `data` (after what
     /// was kept from before) holds; an incomplete one is kept for next time.
     pub(super) fn ws_input(&mut self, index: usize, data: &mut [u8]) {
-        let max_message = self.config.max_message;
+        let (max_message, now) = (self.config.max_message, self.now);
         let Some(conn) = self.conns.get_mut(index) else { return };
         let (mut receiver, mut kept) = match conn.pending.take() {
             Some(pending) => {
                 let pending = *pending;
-                (pending.ws.unwrap_or_else(|| Receiver::new(max_message)), pending.buf)
+                (pending.ws.unwrap_or_else(|| Receiver::new(max_message, u64::MAX)), pending.buf)
             }
-            None => (Receiver::new(max_message), Vec::new()),
+            None => (Receiver::new(max_message, u64::MAX), Vec::new()),
         };
         let from_kept = !kept.is_empty();
         if from_kept {
@@ -51,7 +51,7 @@ impl Server {
         let buf: &mut [u8] = if from_kept { &mut kept } else { data };
         let mut used = 0;
         while self.conns.get(index).is_some_and(|c| matches!(c.phase, Phase::Ws { .. })) {
-            match receiver.read(&mut buf[used..]) {
+            match receiver.read(&mut buf[used..], now, usize::MAX) {
                 Ok(Step::NeedMore) => break,
                 Ok(Step::Fragment { used: n }) => used += n,
                 Ok(Step::Event { event, used: n }) => {
