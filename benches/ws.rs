@@ -38,12 +38,12 @@ fn decode(c: &mut Criterion) {
         let payload: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
         let frame = client_frame(opcode, &payload);
         group.throughput(Throughput::Bytes(size as u64));
-        let mut receiver = Receiver::new(16 << 20);
+        let mut receiver = Receiver::new(16 << 20, 60_000);
         group.bench_function(name, |b| {
             // Unmasking is in place, so each iteration gets a fresh copy.
             b.iter_batched_ref(
                 || frame.clone(),
-                |buf| match receiver.read(buf) {
+                |buf| match receiver.read(buf, 0, usize::MAX) {
                     Ok(Step::Event { used, .. }) => black_box(used),
                     other => panic!("{other:?}"),
                 },

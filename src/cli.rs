@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::config::{Config, MAX_WS_BUFFERED_MESSAGES};
+use crate::ws::frame::MAX_HEADER;
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -89,6 +90,20 @@ const FLAGS: &[Flag] = &[
         env: "PUSHWIRE_MAX_MESSAGE",
         value: "SIZE",
         help: "largest WebSocket message; larger ones close with 1009 [default: 16MiB]",
+    },
+    Flag {
+        name: "--max-ws-buffered",
+        env: "PUSHWIRE_MAX_WS_BUFFERED",
+        value: "SIZE",
+        help: "WebSocket input held at once, all sockets together; a socket that would pass it \
+               closes with 1009 [default: 4 x --max-message]",
+    },
+    Flag {
+        name: "--message-timeout",
+        env: "PUSHWIRE_MESSAGE_TIMEOUT",
+        value: "DURATION",
+        help: "time a WebSocket message may take from its first byte to its last, else close 1008 \
+               [default: 60s]",
     },
     Flag {
         name: "--allowed-origins",
@@ -207,6 +222,25 @@ where
     if let Some((v, from)) = value("--max-message") {
         config.max_message = parse_size(&v).map_err(|e| format!("{from}: {e}"))?;
     }
+    match value("--max-ws-buffered") {
+        Some((v, from)) => config.max_ws_buffered = parse_size(&v).map_err(|e| format!("{from}: {e}"))?,
+        None => config.max_ws_buffered = config.max_message.saturating_mul(MAX_WS_BUFFERED_MESSAGES),
+    }
+    // A message arriving as fragments can be held twice for a moment (its
+    // last frame and the message it grows, each with up to a header): below
+    // this, a lone message within --max-message could be refused.
+    let least = config.max_message.saturating_mul(2).saturating_add(2 * MAX_HEADER);
+    if config.max_ws_buffered < least {
+        return Err(format!(
+            "--max-ws-buffered ({} bytes) must be at least twice --max-message plus {} bytes ({least}): \
+             a message may briefly be held twice (its last frame and the message so far)",
+            config.max_ws_buffered,
+            2 * MAX_HEADER
+        ));
+    }
+    if let Some((v, from)) = value("--message-timeout") {
+        config.message_timeout = parse_duration(&v).map_err(|e| format!("{from}: {e}"))?;
+    }
     if let Some((v, _)) = value("--allowed-origins") {
         config.allowed_origins = v
             .split(',')
@@ -221,6 +255,7 @@ where
         (config.header_timeout, "--header-timeout"),
         (config.keepalive_timeout, "--keepalive-timeout"),
         (config.heartbeat, "--heartbeat"),
+        (config.message_timeout, "--message-timeout"),
     ] {
         if d.is_zero() {
             return Err(format!("{name} must be more than zero"));
@@ -331,6 +366,34 @@ mod tests {
         }
         let err = run(&[], &[("PUSHWIRE_MAX_BODY", "big")]).unwrap_err();
         assert!(err.starts_with("PUSHWIRE_MAX_BODY: "), "{err}");
+    }
+
+    #[test]
+    fn websocket_input_budget_and_message_timeout() {
+        let c = run(&[], &[]).unwrap();
+        assert_eq!((c.max_ws_buffered, c.message_timeout), (64 << 20, Duration::from_secs(60)));
+        // The budget follows --max-message unless it is given itself.
+        let c = run(&["--max-message", "1MiB"], &[]).unwrap();
+        assert_eq!(c.max_ws_buffered, 4 << 20);
+        let c = run(
+            &["--max-message", "1MiB", "--max-ws-buffered", "3MiB"],
+            &[("PUSHWIRE_MESSAGE_TIMEOUT", "250ms")],
+        )
+        .unwrap();
+        assert_eq!((c.max_ws_buffered, c.message_timeout), (3 << 20, Duration::from_millis(250)));
+        let c = run(&[], &[("PUSHWIRE_MAX_WS_BUFFERED", "40MiB")]).unwrap();
+        assert_eq!(c.max_ws_buffered, 40 << 20);
+        // Room for one message of --max-message held twice, or it could
+        // never arrive; no zero timeout.
+        let err = run(&["--max-ws-buffered", "16MiB"], &[]).unwrap_err();
+        assert!(
+            err.starts_with("--max-ws-buffered (16777216 bytes) must be at least twice --max-message"),
+            "{err}"
+        );
+        assert!(run(&["--max-message", "1KiB", "--max-ws-buffered", "2076"], &[]).is_ok());
+        assert!(run(&["--max-message", "1KiB", "--max-ws-buffered", "2075"], &[]).is_err());
+        let err = run(&["--message-timeout", "0"], &[]).unwrap_err();
+        assert_eq!(err, "--message-timeout must be more than zero");
     }
 
     #[test]

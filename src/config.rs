@@ -69,6 +69,36 @@ pub const MAX_QUEUE: usize = 1024 * 1024;
 /// on what one fragmented message may make us hold.
 pub const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
+/// RFC 6455 §10.4: "Implementations that have implementation- and/or
+/// platform-specific limitations regarding the frame size or total message
+/// size after reassembly from multiple frames MUST protect themselves against
+/// exceeding those limits." `--max-message` does that per socket; this does
+/// it for all of them together (`--max-ws-buffered`): every byte of
+/// WebSocket input the loop holds (partial frames and fragmented messages,
+/// by capacity). Without it, 40 sockets each holding an unfinished 16 MiB
+/// frame cost 640 MiB (issue 9). A socket whose input would take the total
+/// past it is closed with 1009 and what it held is freed.
+///
+/// Four messages of `--max-message`, and it follows that flag when only that
+/// one is given: a message arriving as fragments can briefly be held twice
+/// (its last frame, and the message it grows), so this lets two maximal
+/// messages arrive at once in the worst case and four in the common one,
+/// while half-sent frames can never hold more than this.
+pub const MAX_WS_BUFFERED_MESSAGES: usize = 4;
+/// The default `--max-ws-buffered`: 64 MiB, with the default `--max-message`.
+pub const MAX_WS_BUFFERED: usize = MAX_WS_BUFFERED_MESSAGES * MAX_MESSAGE;
+
+/// How long a WebSocket message (or a frame between messages) may take from
+/// its first byte to its last (`--message-timeout`); past it, close 1008.
+/// The budget above bounds memory, this bounds how long a peer may keep its
+/// share of it: without it, a fragmented message with pings or pongs between
+/// its fragments is held forever, and trickling bytes keep a frame open
+/// (slowloris, as `HEADER_TIMEOUT` answers for a request head). 60 s, as
+/// `KEEPALIVE_TIMEOUT` gives a request body: a message of 16 MiB then needs
+/// about 2.2 Mbit/s, and a chat message arrives in milliseconds. Pings and
+/// pongs between fragments do not extend it.
+pub const MESSAGE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long accepting stays paused after EMFILE/ENFILE when no connection
 /// closes to free a descriptor (a file read may have been what used it).
 pub const ACCEPT_RETRY: Duration = Duration::from_secs(1);
@@ -103,6 +133,9 @@ pub struct Config {
     /// When set, publishing needs `Authorization: Bearer TOKEN`.
     pub publish_token: Option<String>,
     pub max_message: usize,
+    /// All WebSocket input held at once, every socket together (bytes).
+    pub max_ws_buffered: usize,
+    pub message_timeout: Duration,
     /// SPEC §4: WebSocket handshakes from another Origin get 403. Empty:
     /// every origin (and none) is allowed.
     pub allowed_origins: Vec<String>,
@@ -123,6 +156,8 @@ impl Default for Config {
             max_queue: MAX_QUEUE,
             publish_token: None,
             max_message: MAX_MESSAGE,
+            max_ws_buffered: MAX_WS_BUFFERED,
+            message_timeout: MESSAGE_TIMEOUT,
             allowed_origins: Vec::new(),
         }
     }

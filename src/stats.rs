@@ -25,6 +25,9 @@ pub struct Stats {
     /// Bytes read from and written to sockets.
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// WebSocket input held now, every socket together: partial frames and
+    /// fragmented messages, by capacity (`--max-ws-buffered` bounds it).
+    pub ws_buffered: u64,
 }
 
 /// Figures the hub holds, passed in by the app.
@@ -43,7 +46,8 @@ pub struct HubFigures {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limit {
     /// The flag's name with `_` for `-` (`max_queue` for `--max-queue`), or
-    /// the constant's in `config.rs` for a cap without a flag.
+    /// the constant's in `config.rs` for a cap without a flag; a cap on
+    /// time adds `_ms` (`message_timeout_ms`), its cap in milliseconds.
     pub name: &'static str,
     /// The cap; 0 where the flag says "no limit".
     pub cap: u64,
@@ -174,6 +178,7 @@ mod tests {
             drops: 1,
             bytes_in: 100,
             bytes_out: 200,
+            ws_buffered: 0,
         }
     }
 

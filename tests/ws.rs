@@ -439,3 +439,137 @@ fn a_live_but_slow_reader_is_closed_as_too_slow_not_as_dead() {
     assert_eq!(stat(&server, "drops"), 1, "closed as dead instead of as too slow");
     assert_eq!(close_code(&mut slow), 1013);
 }
+
+/// A cap of `/stats` "limits": its cap, and what is held against it now.
+fn limit(server: &Server, name: &str) -> (u64, Option<u64>) {
+    let json = get(server, "/stats").text();
+    let key = format!("\"{name}\":{{\"cap\":");
+    let at = json.find(&key).unwrap_or_else(|| panic!("{name} in {json}")) + key.len();
+    let entry = &json[at..at + json[at..].find('}').unwrap()];
+    let (cap, used) = match entry.split_once(",\"used\":") {
+        Some((cap, used)) => (cap, Some(used.parse().unwrap())),
+        None => (entry, None),
+    };
+    (cap.parse().unwrap(), used)
+}
+
+fn ws_buffered(server: &Server) -> u64 {
+    limit(server, "max_ws_buffered").1.expect("max_ws_buffered has a used figure")
+}
+
+/// Polls `/stats` until `ok` holds of the bytes of WebSocket input held.
+fn until_buffered(server: &Server, ok: impl Fn(u64) -> bool, what: &str) -> u64 {
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let held = ws_buffered(server);
+        if ok(held) {
+            return held;
+        }
+        assert!(Instant::now() < until, "{what}: {held} bytes of WebSocket input held");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Reads one unfragmented binary frame of 126..65535 bytes from the server.
+fn binary_frame(s: &mut TcpStream) -> Vec<u8> {
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut head = [0u8; 4];
+    s.read_exact(&mut head).unwrap();
+    assert_eq!(head[..2], [0x82, 126], "a binary frame with a 16-bit length");
+    let mut payload = vec![0u8; u16::from_be_bytes([head[2], head[3]]) as usize];
+    s.read_exact(&mut payload).unwrap();
+    payload
+}
+
+#[test]
+fn input_held_by_all_sockets_is_bounded_and_the_socket_that_would_pass_it_gets_1009() {
+    // RFC 6455 §10.4 for the loop as a whole: 72 KiB of input held at once,
+    // every socket together. (At least twice --max-message, checked at start.)
+    let server = Server::start(&["--max-message", "32KiB", "--max-ws-buffered", "72KiB"]);
+    assert_eq!(limit(&server, "max_ws_buffered"), (72 * 1024, Some(0)));
+    // B: the first fragment of a message, held by the Receiver.
+    let mut b = raw(&server, "/ws/echo");
+    let first: Vec<u8> = (0..30_000u32).map(|i| i as u8).collect();
+    write_all(&mut b, &frame(0x02, &first));
+    until_buffered(&server, |n| n >= 30_000, "B's fragment is counted");
+    // A: 30,000 bytes of a 32,000-byte frame, held by the driver.
+    let mut a = raw(&server, "/ws/echo");
+    let whole: Vec<u8> = (0..32_000u32).map(|i| (i * 7) as u8).collect();
+    let a_frame = frame(0x82, &whole);
+    write_all(&mut a, &a_frame[..8 + 30_000]);
+    let both = until_buffered(&server, |n| n >= 60_008, "A's partial frame is counted");
+    assert!(both <= 30_000 + 32_008, "held {both}: more than B's fragment and A's whole frame");
+    // C: 20,000 bytes more would pass 72 KiB: C is closed with 1009, before
+    // its frame is complete, and what it held is freed.
+    let mut c = raw(&server, "/ws/echo");
+    let c_frame = frame(0x82, &vec![1u8; 32_000]);
+    write_all(&mut c, &c_frame[..8 + 20_000]);
+    assert_eq!(close_code(&mut c), 1009);
+    assert!(closed_within(&mut c, Duration::from_secs(5)), "C's TCP connection is closed");
+    assert_eq!(ws_buffered(&server), both, "C's bytes were freed");
+    // A and B were not touched: each finishes its message and gets it back.
+    write_all(&mut a, &a_frame[8 + 30_000..]);
+    assert_eq!(binary_frame(&mut a), whole);
+    write_all(&mut b, &frame(0x80, b"the end"));
+    assert_eq!(binary_frame(&mut b), [&first[..], b"the end"].concat());
+    until_buffered(&server, |n| n == 0, "nothing unfinished, nothing held");
+    // A socket that goes away holding a partial frame frees it too.
+    let mut d = raw(&server, "/ws/echo");
+    write_all(&mut d, &c_frame[..8 + 10_000]);
+    until_buffered(&server, |n| n >= 10_008, "D's partial frame is counted");
+    drop(d);
+    until_buffered(&server, |n| n == 0, "D's bytes are freed when it goes");
+    assert_eq!(stat(&server, "ws"), 2);
+    write_all(&mut a, &frame(0x82, &whole));
+    assert_eq!(binary_frame(&mut a), whole, "the server still serves A");
+}
+
+#[test]
+fn a_message_not_finished_in_time_is_closed_with_1008_whatever_comes_between() {
+    let server = Server::start(&["--message-timeout", "400ms"]);
+    assert_eq!(limit(&server, "message_timeout_ms"), (400, None));
+    // A healthy socket sends a message every 100 ms: each is timed from its
+    // own first byte, so it stays open long past 400 ms.
+    let mut healthy = open(&server, "/ws/echo");
+    let healthy = thread::spawn(move || {
+        for i in 0..12 {
+            healthy.send(Message::text(format!("message {i}"))).unwrap();
+            assert_eq!(next_data(&mut healthy), Message::text(format!("message {i}")));
+            thread::sleep(Duration::from_millis(100));
+        }
+        healthy
+    });
+    // A fragmented message, then pings and pongs (RFC 6455 §5.4 lets them
+    // in between fragments), one every 50 ms: they do not extend it.
+    let t = Instant::now();
+    let mut fragmented = raw(&server, "/ws/echo");
+    write_all(&mut fragmented, &frame(0x01, b"Hel"));
+    let mut writer = fragmented.try_clone().unwrap();
+    let chatter = thread::spawn(move || {
+        let t = Instant::now();
+        for i in 0.. {
+            let control = if i % 2 == 0 { frame(0x89, b"ping") } else { frame(0x8a, b"pong") };
+            if writer.write_all(&control).is_err() || t.elapsed() > Duration::from_secs(3) {
+                return i;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        unreachable!()
+    });
+    // A single frame that stops half-way.
+    let mut partial = raw(&server, "/ws/echo");
+    write_all(&mut partial, &frame(0x81, b"0123456789")[..6 + 3]);
+    assert_eq!(close_code(&mut fragmented), 1008);
+    let elapsed = t.elapsed();
+    assert!(elapsed >= Duration::from_millis(350), "closed after only {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "closed only after {elapsed:?}: the pings extended it");
+    assert!(closed_within(&mut fragmented, Duration::from_secs(5)));
+    assert!(chatter.join().unwrap() >= 4, "pings and pongs came between the fragments");
+    assert_eq!(close_code(&mut partial), 1008);
+    assert!(closed_within(&mut partial, Duration::from_secs(5)));
+    let mut healthy = healthy.join().unwrap();
+    until_buffered(&server, |n| n == 0, "the timed-out sockets' input is freed");
+    assert_eq!(stat(&server, "ws"), 1, "the healthy socket is still open");
+    healthy.send(Message::text("still here")).unwrap();
+    assert_eq!(next_data(&mut healthy), Message::text("still here"));
+}

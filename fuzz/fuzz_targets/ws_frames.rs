@@ -129,7 +129,7 @@ fn from_records(mut rest: &[u8]) -> Vec<u8> {
 /// Feeds `stream` in chunks ending at `ends` (ascending), exactly as the
 /// driver does, checking every answer on the way.
 fn run(stream: &[u8], ends: &[usize], max_message: usize) -> Run {
-    let mut rx = Receiver::new(max_message);
+    let mut rx = Receiver::new(max_message, u64::MAX);
     let mut buf: Vec<u8> = Vec::new();
     let mut seen = Vec::new();
     let mut start = 0;
@@ -143,7 +143,7 @@ fn run(stream: &[u8], ends: &[usize], max_message: usize) -> Run {
             // Nothing may change while "not yet" (compared when cheap).
             let before = (buf.len() <= 4096).then(|| buf.clone());
             let available = buf.len();
-            let step = match rx.read(&mut buf) {
+            let step = match rx.read(&mut buf, 0, usize::MAX) {
                 Err(e) => {
                     assert!(matches!(e.close_code(), 1002 | 1007 | 1009), "{e:?}");
                     assert!(e.reason().len() <= 123);

@@ -191,6 +191,8 @@ pub struct Settings {
     /// SPEC §5 `--max-queue`: also bounds what one replay may send.
     pub max_queue: usize,
     pub max_message: usize,
+    pub max_ws_buffered: usize,
+    pub message_timeout: std::time::Duration,
     pub max_conns: usize,
     pub history: usize,
 }
@@ -242,6 +244,8 @@ impl App {
                 max_body: config.limits.max_body,
                 max_queue: config.max_queue,
                 max_message: config.max_message,
+                max_ws_buffered: config.max_ws_buffered,
+                message_timeout: config.message_timeout,
                 max_conns: config.max_conns,
                 history: config.history,
             },
@@ -422,6 +426,8 @@ impl App {
             Limit { name: "max_body", cap: cap(s.max_body), used: None },
             Limit { name: "max_queue", cap: cap(s.max_queue), used: None },
             Limit { name: "max_message", cap: cap(s.max_message), used: None },
+            Limit { name: "max_ws_buffered", cap: cap(s.max_ws_buffered), used: Some(stats.ws_buffered) },
+            Limit { name: "message_timeout_ms", cap: s.message_timeout.as_millis() as u64, used: None },
             Limit { name: "history", cap: cap(s.history), used: None },
         ]
     }

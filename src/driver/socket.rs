@@ -223,7 +223,8 @@ impl Server {
             }
             Phase::Http => self.close(index, "idle"),
             Phase::Sse { .. } | Phase::Ws { .. } if self.draining => self.end_stream(index, End::Shutdown),
-            Phase::Ws { .. } => {}
+            // RFC 6455: a message not finished in time (--message-timeout).
+            Phase::Ws { .. } => self.ws_deadline(index),
             Phase::Sse { .. } | Phase::Parked { .. } => self.stream_deadline(index),
             Phase::Closing => self.close(index, "linger over"),
         }
@@ -250,7 +251,13 @@ impl Server {
         }
         match conn.phase {
             Phase::Sse { .. } => self.stats.sse -= 1,
-            Phase::Ws { .. } => self.stats.ws -= 1,
+            Phase::Ws { .. } => {
+                self.stats.ws -= 1;
+                if let Some(pending) = &conn.pending {
+                    let held = super::websocket::held(pending);
+                    self.stats.ws_buffered = super::websocket::release(self.stats.ws_buffered, held);
+                }
+            }
             _ => self.stats.http -= 1,
         }
         log::debug!("conn={index}/{} closed: {why}", conn.gen);

@@ -10,7 +10,7 @@
 use super::conn::{Pending, Phase};
 use super::Server;
 use crate::app::{Context, End, Message};
-use crate::ws::{self, close, Incoming, OpCode, Receiver, Step};
+use crate::ws::{self, close, session, Incoming, OpCode, Receiver, Step, WsError};
 
 impl Server {
     /// Sends the `101` and makes the connection a WebSocket. Bytes already
@@ -34,51 +34,169 @@ impl Server {
 
     /// Frames from the client: as many whole frames as `data` (after what
     /// was kept from before) holds; an incomplete one is kept for next time.
+    ///
+    /// RFC 6455 §10.4: what a socket keeps (its partial frame here, its
+    /// fragmented message in the `Receiver`) counts against
+    /// `--max-ws-buffered`, shared by every socket; each growth is checked
+    /// before it is allocated, and a socket that would pass the budget is
+    /// closed with 1009 ([`WsError::BufferFull`]), freeing what it held. The
+    /// partial frame kept takes from the next read only what completes it
+    /// ([`ws::frame_remaining`]), so it is one frame at most, and the frames
+    /// after it are read in place from `data`.
     pub(super) fn ws_input(&mut self, index: usize, data: &mut [u8]) {
-        let max_message = self.config.max_message;
+        let (max_message, now) = (self.config.max_message, self.now);
+        let timeout = self.config.message_timeout.as_millis() as u64;
         let Some(conn) = self.conns.get_mut(index) else { return };
         let (mut receiver, mut kept) = match conn.pending.take() {
             Some(pending) => {
                 let pending = *pending;
-                (pending.ws.unwrap_or_else(|| Receiver::new(max_message)), pending.buf)
+                (pending.ws.unwrap_or_else(|| Receiver::new(max_message, timeout)), pending.buf)
             }
-            None => (Receiver::new(max_message), Vec::new()),
+            None => (Receiver::new(max_message, timeout), Vec::new()),
         };
-        let from_kept = !kept.is_empty();
-        if from_kept {
-            kept.extend_from_slice(data);
+        // What this socket has counted in `ws_buffered` (all it held when its
+        // pending input was stored), kept exact after every change below, so
+        // that `ws_buffered` is always the truth, also for another socket
+        // read while this one's message is with the app.
+        let mut counted = kept.capacity() + receiver.buffered();
+        let mut from = 0;
+        // First finish the frame kept from before, taking only its bytes.
+        while !kept.is_empty() && self.is_ws(index) {
+            let rest = data.len() - from;
+            let need = usize::try_from(ws::frame_remaining(&kept)).unwrap_or(usize::MAX);
+            // 0 with a frame still short cannot happen; if it did, taking the
+            // rest (as if it were all one frame) still makes progress.
+            let take = if need == 0 { rest } else { need.min(rest) };
+            if take > 0 {
+                let end = kept.len().saturating_add(need.max(take));
+                if !session::grow_within(&mut kept, take, end, self.ws_room()) {
+                    return self.ws_fail(index, WsError::BufferFull, counted);
+                }
+                self.ws_count(&mut counted, kept.capacity() + receiver.buffered());
+                kept.extend_from_slice(&data[from..from + take]);
+                from += take;
+            }
+            let used = match receiver.read(&mut kept, now, self.ws_room()) {
+                Ok(Step::NeedMore) if from < data.len() => continue,
+                Ok(Step::NeedMore) => break,
+                Ok(Step::Fragment { used }) => used,
+                Ok(Step::Event { event, used }) => {
+                    self.ws_event(index, event);
+                    used
+                }
+                Err(e) => return self.ws_fail(index, e, counted),
+            };
+            kept.drain(..used);
+            if kept.is_empty() {
+                kept = Vec::new();
+            }
+            self.ws_count(&mut counted, kept.capacity() + receiver.buffered());
         }
-        let buf: &mut [u8] = if from_kept { &mut kept } else { data };
-        let mut used = 0;
-        while self.conns.get(index).is_some_and(|c| matches!(c.phase, Phase::Ws { .. })) {
-            match receiver.read(&mut buf[used..]) {
+        // Then the frames that follow, in place in the loop's read buffer.
+        let mut used = from;
+        while kept.is_empty() && self.is_ws(index) {
+            // (A message delivered from fragments is counted once the app
+            // has it back: the event borrows the Receiver. Its growth was
+            // checked against the room before it was made.)
+            match receiver.read(&mut data[used..], now, self.ws_room()) {
                 Ok(Step::NeedMore) => break,
                 Ok(Step::Fragment { used: n }) => used += n,
                 Ok(Step::Event { event, used: n }) => {
                     used += n;
                     self.ws_event(index, event);
                 }
-                // RFC 6455 §7.1.7: "Fail the WebSocket Connection": a Close
-                // with the code the violated rule names, then the close.
-                Err(e) => {
-                    log::debug!("conn={index} websocket: {e}");
-                    self.ws_close(index, Some((e.close_code(), e.reason())), End::Gone);
-                    return;
-                }
+                Err(e) => return self.ws_fail(index, e, counted),
             }
+            self.ws_count(&mut counted, receiver.buffered());
         }
-        let left = buf.len() - used;
+        self.ws_count(&mut counted, kept.capacity() + receiver.buffered());
+        if !self.is_ws(index) {
+            // Closed while its message was with the app: nothing is kept.
+            return self.ws_count(&mut counted, 0);
+        }
+        let left = &data[used.min(data.len())..];
+        if kept.is_empty() && !left.is_empty() {
+            // A partial frame: kept, if the budget has room for it.
+            if left.len() > self.ws_room() {
+                return self.ws_fail(index, WsError::BufferFull, counted);
+            }
+            kept = left.to_vec();
+            self.ws_count(&mut counted, kept.capacity() + receiver.buffered());
+        }
+        let draining = self.draining;
         let Some(conn) = self.conns.get_mut(index) else { return };
-        if !matches!(conn.phase, Phase::Ws { .. }) || (left == 0 && receiver.is_idle()) {
-            return;
+        if kept.is_empty() && receiver.is_idle() {
+            // Nothing unfinished: nothing held, nothing timed. (While
+            // draining, the deadline is the drain's: left alone.)
+            if !draining {
+                conn.deadline = 0;
+            }
+            drop(receiver);
+            return self.ws_count(&mut counted, 0);
         }
-        let buf = if from_kept {
-            kept.drain(..used);
-            kept
-        } else {
-            data[used..].to_vec()
-        };
-        conn.pending = Some(Box::new(Pending { buf, progress: Default::default(), ws: Some(receiver) }));
+        let deadline = receiver.deadline();
+        conn.pending =
+            Some(Box::new(Pending { buf: kept, progress: Default::default(), ws: Some(receiver) }));
+        // The message's deadline: later reads of it set the same one (its
+        // start does not move), and `arm` then writes one integer.
+        if let (Some(deadline), false) = (deadline, draining) {
+            self.arm(index, deadline);
+        }
+    }
+
+    /// A WebSocket's deadline passed: it is that of an unfinished message
+    /// (`--message-timeout`), else it was moved or is stale. RFC 6455
+    /// §7.1.7: _Fail the WebSocket Connection_, with 1008.
+    pub(super) fn ws_deadline(&mut self, index: usize) {
+        let now = self.now;
+        let Some(conn) = self.conns.get(index) else { return };
+        let Some(receiver) = conn.pending.as_ref().and_then(|p| p.ws.as_ref()) else { return };
+        match (receiver.handle_timeout(now), receiver.deadline()) {
+            // Its input is in its `pending`: ws_close frees it.
+            (Err(e), _) => self.ws_fail(index, e, 0),
+            (Ok(()), Some(later)) => self.arm(index, later),
+            (Ok(()), None) => {}
+        }
+    }
+
+    /// RFC 6455 §7.1.7: "Fail the WebSocket Connection": a Close with the
+    /// code the violated rule or limit names, then the close. `counted`:
+    /// what the socket's input held (not stored in its `pending`), freed.
+    fn ws_fail(&mut self, index: usize, e: WsError, counted: usize) {
+        match e {
+            // Our limits, not the peer's mistakes: worth an operator's eye.
+            WsError::BufferFull => log::info!(
+                "conn={index} websocket: {e} (it held {counted} B; all sockets {} B; --max-ws-buffered {} B)",
+                self.stats.ws_buffered,
+                self.config.max_ws_buffered
+            ),
+            WsError::MessageTimeout => {
+                log::info!(
+                    "conn={index} websocket: {e} (--message-timeout {:?})",
+                    self.config.message_timeout
+                )
+            }
+            _ => log::debug!("conn={index} websocket: {e}"),
+        }
+        self.stats.ws_buffered = release(self.stats.ws_buffered, counted);
+        self.ws_close(index, Some((e.close_code(), e.reason())), End::Gone);
+    }
+
+    fn is_ws(&self, index: usize) -> bool {
+        self.conns.get(index).is_some_and(|c| matches!(c.phase, Phase::Ws { .. }))
+    }
+
+    /// How many more bytes of WebSocket input the loop may hold now
+    /// (`--max-ws-buffered` less what every socket holds).
+    fn ws_room(&self) -> usize {
+        let held = usize::try_from(self.stats.ws_buffered).unwrap_or(usize::MAX);
+        self.config.max_ws_buffered.saturating_sub(held)
+    }
+
+    /// A socket whose input had `counted` bytes counted now holds `held`.
+    fn ws_count(&mut self, counted: &mut usize, held: usize) {
+        self.stats.ws_buffered = release(self.stats.ws_buffered, *counted) + held as u64;
+        *counted = held;
     }
 
     fn ws_event(&mut self, index: usize, event: Incoming<'_>) {
@@ -149,7 +267,9 @@ impl Server {
         let deadline = self.after(self.config.keepalive_timeout);
         let Some(conn) = self.conns.get_mut(index) else { return };
         conn.phase = Phase::Closing;
-        conn.pending = None;
+        if let Some(pending) = conn.pending.take() {
+            self.stats.ws_buffered = release(self.stats.ws_buffered, held(&pending));
+        }
         self.stats.ws -= 1;
         self.stats.http += 1;
         self.arm(index, deadline);
@@ -175,4 +295,18 @@ impl Server {
             }
         }
     }
+}
+
+/// What a WebSocket's pending input holds against `--max-ws-buffered`: its
+/// partial frame and its fragmented message, by capacity (what the
+/// allocator gave, not what is filled).
+pub(super) fn held(pending: &Pending) -> usize {
+    pending.buf.capacity() + pending.ws.as_ref().map_or(0, Receiver::buffered)
+}
+
+/// `total` less what one socket stops holding. It never goes below zero;
+/// if it had to, the books are wrong (a debug build says so).
+pub(super) fn release(total: u64, held: usize) -> u64 {
+    debug_assert!(held as u64 <= total, "releasing {held} of {total} bytes of WebSocket input");
+    total.saturating_sub(held as u64)
 }

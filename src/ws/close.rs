@@ -34,6 +34,12 @@ pub const PROTOCOL_ERROR: u16 = 1002;
 /// with the type of the message (e.g., non-UTF-8 \[RFC3629\] data within a text
 /// message)."
 pub const INVALID_PAYLOAD: u16 = 1007;
+/// §7.4.1: "1008 indicates that an endpoint is terminating the connection
+/// because it has received a message that violates its policy. This is a
+/// generic status code that can be returned when there is no other more
+/// suitable status code (e.g., 1003 or 1009)". Ours: a message not finished
+/// within `--message-timeout` of its first byte.
+pub const POLICY_VIOLATION: u16 = 1008;
 /// §7.4.1: "1009 indicates that an endpoint is terminating the connection
 /// because it has received a message that is too big for it to process."
 pub const TOO_BIG: u16 = 1009;

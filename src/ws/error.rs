@@ -1,6 +1,7 @@
-//! Every way a peer can break RFC 6455 after the handshake: one variant per
-//! violated rule, each knowing the close code it is answered with (§7.4.1)
-//! and a reason short enough for a Close frame.
+//! Every way a peer can break RFC 6455 after the handshake, or pass one of
+//! our limits (§10.4): one variant per violated rule or limit, each knowing
+//! the close code it is answered with (§7.4.1) and a reason short enough for
+//! a Close frame.
 //!
 //! RFC 6455 §7.1.7: when it must _Fail the WebSocket Connection_, "the
 //! endpoint SHOULD send a Close frame with an appropriate status code
@@ -9,7 +10,7 @@
 
 use std::fmt;
 
-use super::close::{INVALID_PAYLOAD, PROTOCOL_ERROR, TOO_BIG};
+use super::close::{INVALID_PAYLOAD, POLICY_VIOLATION, PROTOCOL_ERROR, TOO_BIG};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum WsError {
@@ -35,6 +36,17 @@ pub enum WsError {
     InvalidUtf8,
     /// §10.4: a message over the configured `--max-message`.
     MessageTooLarge,
+    /// §10.4: holding more of this message would take the input held by all
+    /// sockets together past `--max-ws-buffered`. 1009 (§7.4.1: "a message
+    /// that is too big for it to process"): the message is too big for what
+    /// the server can hold now. Not 1013, which SPEC §5 gives a client that
+    /// reads too slowly, and not 1008: the peer broke no rule of ours.
+    BufferFull,
+    /// A message (or a frame) not finished within `--message-timeout` of its
+    /// first byte. 1008 (§7.4.1: "a message that violates its policy", "when
+    /// there is no other more suitable status code"): the message is not too
+    /// big, it is too slow, and 1008 is the code for a policy of ours.
+    MessageTimeout,
     /// §7.4: a Close frame carrying a status code no endpoint may send.
     BadCloseCode(u16),
     /// §5.5.1: a Close body of one byte (a status code takes two).
@@ -47,7 +59,8 @@ impl WsError {
         use WsError::*;
         match self {
             InvalidUtf8 => INVALID_PAYLOAD,
-            MessageTooLarge => TOO_BIG,
+            MessageTooLarge | BufferFull => TOO_BIG,
+            MessageTimeout => POLICY_VIOLATION,
             ReservedBits
             | UnknownOpcode(_)
             | UnmaskedFrame
@@ -78,6 +91,8 @@ impl WsError {
             ExpectedContinuation => "new message before the fragmented one ended",
             InvalidUtf8 => "invalid UTF-8 in text message or close reason",
             MessageTooLarge => "message exceeds the size limit",
+            BufferFull => "server holds too much unfinished input now; try again later",
+            MessageTimeout => "message not finished in time",
             BadCloseCode(_) => "invalid close status code",
             CloseTooShort => "close payload of one byte",
         }
@@ -101,7 +116,7 @@ impl std::error::Error for WsError {}
 mod tests {
     use super::*;
 
-    const ALL: [WsError; 13] = [
+    const ALL: [WsError; 15] = [
         WsError::ReservedBits,
         WsError::UnknownOpcode(3),
         WsError::UnmaskedFrame,
@@ -113,6 +128,8 @@ mod tests {
         WsError::ExpectedContinuation,
         WsError::InvalidUtf8,
         WsError::MessageTooLarge,
+        WsError::BufferFull,
+        WsError::MessageTimeout,
         WsError::BadCloseCode(1005),
         WsError::CloseTooShort,
     ];
@@ -130,7 +147,8 @@ mod tests {
         for e in ALL {
             let want = match e {
                 WsError::InvalidUtf8 => 1007,
-                WsError::MessageTooLarge => 1009,
+                WsError::MessageTooLarge | WsError::BufferFull => 1009,
+                WsError::MessageTimeout => 1008,
                 _ => 1002,
             };
             assert_eq!(e.close_code(), want, "{e:?}");

@@ -149,6 +149,31 @@ pub fn decode_header(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, WsError
     Ok(Some((FrameHeader { fin, rsv, opcode, mask: Some(mask), len }, at + 4)))
 }
 
+/// How many more bytes the frame at the front of `buf` needs to be whole:
+/// the rest of its header, as far as the bytes so far tell (the 7-bit length
+/// says whether 2 or 8 length bytes follow; §5.2), else the rest of its
+/// payload. 0 when it is whole, and when its header breaks a rule
+/// ([`decode_header`] says which). A caller that keeps a partial frame takes
+/// only this much of the next read into it, so what it keeps is never more
+/// than one frame.
+pub fn frame_remaining(buf: &[u8]) -> u64 {
+    let have = buf.len() as u64;
+    match decode_header(buf) {
+        Err(_) => 0,
+        Ok(Some((header, header_len))) => (header_len as u64).saturating_add(header.len).saturating_sub(have),
+        Ok(None) => {
+            // Incomplete, so the MASK bit (if here) is set: a 4-byte key follows.
+            let header: u64 = match buf.get(1).map(|b1| b1 & 0x7f) {
+                None => 2,
+                Some(126) => 2 + 2 + 4,
+                Some(127) => 2 + 8 + 4,
+                Some(_) => 2 + 4,
+            };
+            header.saturating_sub(have)
+        }
+    }
+}
+
 /// What can be wrong with an encoded payload length.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum LengthError {

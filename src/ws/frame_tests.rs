@@ -242,3 +242,37 @@ fn payload_lengths_section_5_2_one_line_each() {
         assert_eq!(decode_length(bytes, bytes[1] & 0x7f), *want, "{bytes:02x?}");
     }
 }
+
+#[test]
+fn frame_remaining_takes_a_partial_frame_to_its_end_and_no_further() {
+    // A masked 5-byte text frame, a 256-byte binary frame (16-bit length)
+    // and a 65536-byte one (64-bit length), each cut at every header byte.
+    let short = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+    let cases: &[(&[u8], u64)] = &[
+        (&[], 2),
+        (&short[..1], 1),
+        (&short[..2], 4),
+        (&short[..5], 1),
+        (&short[..6], 5),
+        (&short[..9], 2),
+        (&short, 0),
+        (&[0x82, 0xfe], 6),
+        (&[0x82, 0xfe, 0x01, 0x00], 4),
+        (&[0x82, 0xfe, 0x01, 0x00, 1, 2, 3, 4], 256),
+        (&[0x82, 0xff, 0, 0, 0], 9),
+        (&[0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4, 9], 65535),
+        // A broken header needs nothing more: decode_header reports it.
+        (&[0x81, 0x05], 0),
+        (&[0xc1], 0),
+    ];
+    for (bytes, want) in cases {
+        assert_eq!(frame_remaining(bytes), *want, "{bytes:02x?}");
+    }
+    // Appending what it asks for, byte by byte, always ends on the frame's end.
+    let mut buf = Vec::new();
+    let frame = [&[0x82, 0xfe, 0x01, 0x00, 1, 2, 3, 4][..], &[0u8; 256]].concat();
+    while frame_remaining(&buf) > 0 {
+        buf.push(frame[buf.len()]);
+    }
+    assert_eq!(buf.len(), frame.len());
+}

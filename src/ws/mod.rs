@@ -15,15 +15,18 @@
 //! - §5.1, §5.3 masking ([`mask`]): client frames must be masked; unmasking
 //!   in place, in pieces.
 //! - §5.4 fragmentation, §5.5 control frames (≤ 125 bytes, never
-//!   fragmented, allowed between fragments), §5.5.1 close, §10.4 message
-//!   size limit ([`session`]).
+//!   fragmented, allowed between fragments), §5.5.1 close, §10.4 limits
+//!   ([`session`]): the message size, a budget (`room`) for what a
+//!   fragmented message may allocate, given by the caller at each read, and
+//!   a deadline for a message from its first byte to its last, from the
+//!   `now` the caller gives.
 //! - §7.4 close status codes ([`close`]), including the IANA-registered
 //!   1012-1014.
 //! - §5.6, §8.1 UTF-8 validation that fails at the first bad byte, across
 //!   fragments and within a frame still arriving ([`utf8`]).
 //!
 //! Every violation is a [`WsError`] variant that knows its close code (1002,
-//! 1007 or 1009) and a reason that fits in a Close frame.
+//! 1007, 1008 or 1009) and a reason that fits in a Close frame.
 //!
 //! Not implemented:
 //! - extensions (§9), so no permessage-deflate (RFC 7692): RSV bits must be 0
@@ -44,7 +47,7 @@ pub mod utf8;
 
 pub use close::{parse_close, valid_code};
 pub use error::WsError;
-pub use frame::{decode_header, encode, encode_close, encode_header, FrameHeader, OpCode};
+pub use frame::{decode_header, encode, encode_close, encode_header, frame_remaining, FrameHeader, OpCode};
 pub use handshake::{accept_key, is_upgrade, Refusal};
 pub use mask::unmask;
 pub use session::{Incoming, Receiver, Step};

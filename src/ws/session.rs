@@ -7,7 +7,16 @@
 //! Memory: a whole single-frame message is handed out borrowed from the
 //! driver's buffer (unmasked in place, no copy). Only a fragmented message
 //! is copied, into a buffer the `Receiver` owns, checked against
-//! `max_message` before it grows and never grown past it.
+//! `max_message` before it grows and never grown past it, and against the
+//! `room` the caller gives each [`Receiver::read`]: the loop's budget for
+//! the input all its sockets hold (`--max-ws-buffered`), as a flow-control
+//! window is given to a QUIC connection. Past it: [`WsError::BufferFull`].
+//!
+//! Time is an input too: each read gets `now`, and the `Receiver` keeps when
+//! the unfinished message (or frame) began, so that it can say when that
+//! message is out of time ([`Receiver::deadline`]) and, once it is, fail it
+//! ([`Receiver::handle_timeout`], [`WsError::MessageTimeout`]). It reads
+//! no clock.
 
 use super::close::parse_close;
 use super::error::WsError;
@@ -54,6 +63,15 @@ pub enum Step<'a> {
 #[derive(Debug)]
 pub struct Receiver {
     max_message: usize,
+    /// How long (ms) a message may take from its first byte to its last.
+    message_timeout: u64,
+    /// When (ms, the caller's clock) the first byte of what is unfinished
+    /// arrived: a data message from its first frame to its last, or a frame
+    /// between messages (a control frame, or a message's first frame) until
+    /// it is whole. Control frames between fragments leave it alone (§5.4
+    /// lets them in; they do not move the message on). `None`: nothing
+    /// unfinished.
+    started: Option<u64>,
     state: State,
     /// The fragmented message that the previous call completed, kept only so
     /// that the event can borrow it; freed by the next call.
@@ -94,8 +112,18 @@ impl Receiver {
     /// limitations regarding the frame size or total message size after
     /// reassembly from multiple frames MUST protect themselves against
     /// exceeding those limits.")
-    pub fn new(max_message: usize) -> Receiver {
-        Receiver { max_message, state: State::Idle, delivered: Vec::new(), peek: Peek::default() }
+    ///
+    /// A message must also be whole within `message_timeout` ms of its first
+    /// byte (see [`Receiver::deadline`]).
+    pub fn new(max_message: usize, message_timeout: u64) -> Receiver {
+        Receiver {
+            max_message,
+            message_timeout,
+            started: None,
+            state: State::Idle,
+            delivered: Vec::new(),
+            peek: Peek::default(),
+        }
     }
 
     /// Reads one whole frame from the front of `buf`, unmasking its payload
@@ -103,13 +131,22 @@ impl Receiver {
     /// ([`Step`]). A violation is an error that knows its close code; after
     /// one, the connection is failed and the `Receiver` is not used again.
     ///
+    /// `now` is when these bytes arrived (ms; only differences matter).
+    /// `room` is how many more bytes the `Receiver` may allocate to keep a
+    /// fragmented message; a fragment that needs more is
+    /// [`WsError::BufferFull`], refused before anything is allocated. A
+    /// single-frame message needs no room: it is borrowed from `buf`.
+    ///
     /// Contract: between a `NeedMore` and the next call, the front of `buf`
     /// holds the same bytes (more may follow). The `Receiver` remembers how
     /// far it has checked a partly arrived text frame; bytes changed under it
     /// can only move where an invalid text is noticed, never make one pass
     /// (every `Text` event is checked whole by `std::str::from_utf8`).
-    pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> Result<Step<'a>, WsError> {
+    pub fn read<'a>(&'a mut self, buf: &'a mut [u8], now: u64, room: usize) -> Result<Step<'a>, WsError> {
         self.delivered = Vec::new();
+        if !buf.is_empty() && self.started.is_none() {
+            self.started = Some(now);
+        }
         let Some((header, header_len)) = decode_header(buf)? else { return Ok(Step::NeedMore) };
         let Some(mask) = header.mask else { return Err(WsError::UnmaskedFrame) };
         // Everything the header decides is decided before waiting for the
@@ -151,11 +188,20 @@ impl Receiver {
                     Some(start) => resume_text(peek, start, payload)?,
                     None => Utf8Validator::default(),
                 };
+                // §10.4: checked before the copy is made.
+                if payload.len() > room {
+                    return Err(WsError::BufferFull);
+                }
                 self.state = State::Fragmented(Message { text, data: payload.to_vec(), utf8 });
                 return Ok(Step::Fragment { used });
             }
-            OpCode::Continuation => return self.continuation(header.fin, payload, peek, used),
+            OpCode::Continuation => return self.continuation(header.fin, payload, peek, used, room),
         };
+        // A whole message, or a control frame: between messages, nothing is
+        // unfinished now; between fragments, the message's clock runs on.
+        if matches!(self.state, State::Idle) {
+            self.started = None;
+        }
         Ok(Step::Event { event, used })
     }
 
@@ -164,7 +210,35 @@ impl Receiver {
     /// drop it then (and keep none for an idle connection) and start a new
     /// one for the next frame.
     pub fn is_idle(&self) -> bool {
-        matches!(self.state, State::Idle) && self.peek.checked == 0
+        matches!(self.state, State::Idle) && self.peek.checked == 0 && self.started.is_none()
+    }
+
+    /// The bytes this `Receiver` holds (the fragmented message so far, by
+    /// capacity), for the caller's budget.
+    pub fn buffered(&self) -> usize {
+        let message = match &self.state {
+            State::Fragmented(msg) => msg.data.capacity(),
+            State::Idle => 0,
+        };
+        message + self.delivered.capacity()
+    }
+
+    /// When the unfinished message (or frame) runs out of time: its first
+    /// byte's `now` plus the message timeout. `None` while nothing is
+    /// unfinished. Only the message's own end moves it: pings and pongs
+    /// between its fragments do not (a peer could otherwise keep a message,
+    /// and what it holds, open forever).
+    pub fn deadline(&self) -> Option<u64> {
+        self.started.map(|t| t.saturating_add(self.message_timeout))
+    }
+
+    /// Time has passed: at or past [`Receiver::deadline`] the unfinished
+    /// message is [`WsError::MessageTimeout`], and the connection is failed.
+    pub fn handle_timeout(&self, now: u64) -> Result<(), WsError> {
+        match self.deadline() {
+            Some(deadline) if now >= deadline => Err(WsError::MessageTimeout),
+            _ => Ok(()),
+        }
     }
 
     /// The checks a data frame's header alone decides, against the state of
@@ -205,12 +279,15 @@ impl Receiver {
         payload: &[u8],
         peek: Peek,
         used: usize,
+        room: usize,
     ) -> Result<Step<'a>, WsError> {
         let State::Fragmented(msg) = &mut self.state else { return Err(WsError::UnexpectedContinuation) };
         if msg.text {
             msg.utf8 = resume_text(peek, msg.utf8, payload)?;
         }
-        grow_within(&mut msg.data, payload.len(), self.max_message);
+        if !grow_within(&mut msg.data, payload.len(), self.max_message, room) {
+            return Err(WsError::BufferFull);
+        }
         msg.data.extend_from_slice(payload);
         if !fin {
             return Ok(Step::Fragment { used });
@@ -224,6 +301,7 @@ impl Receiver {
         let State::Fragmented(msg) = std::mem::replace(&mut self.state, State::Idle) else {
             return Err(WsError::UnexpectedContinuation);
         };
+        self.started = None;
         self.delivered = msg.data;
         let data = &self.delivered;
         let event = if text {
@@ -274,15 +352,24 @@ fn resume_text(peek: Peek, start: Utf8Validator, payload: &[u8]) -> Result<Utf8V
     Ok(utf8)
 }
 
-/// Makes room for `more` bytes without letting the capacity pass `max` (the
-/// caller checked that `data.len() + more <= max`): amortised doubling, but
-/// never the 2x overshoot of `Vec`'s own growth.
-fn grow_within(data: &mut Vec<u8>, more: usize, max: usize) {
+/// Makes room for `more` bytes without letting the capacity pass `max` or
+/// grow by more than `room`: amortised doubling, but never the 2x overshoot
+/// of `Vec`'s own growth. `false`, with nothing allocated, when the bytes do
+/// not fit (the budget is checked before the allocation, never after).
+/// Shared with the driver, which grows the partial frame it keeps this way.
+pub fn grow_within(data: &mut Vec<u8>, more: usize, max: usize, room: usize) -> bool {
     let needed = data.len().saturating_add(more);
-    if needed > data.capacity() {
-        let target = needed.max(data.capacity().saturating_mul(2)).min(max).max(needed);
-        data.reserve_exact(target - data.len());
+    let capacity = data.capacity();
+    if needed <= capacity {
+        return true;
     }
+    let limit = max.min(capacity.saturating_add(room));
+    if needed > limit {
+        return false;
+    }
+    let target = needed.max(capacity.saturating_mul(2)).min(limit);
+    data.reserve_exact(target - data.len());
+    true
 }
 
 #[cfg(test)]

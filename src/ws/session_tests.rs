@@ -3,6 +3,10 @@ use crate::ws::frame::encode_header;
 
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 const MAX: usize = 1 << 20;
+/// Room for any fragment, and a message timeout no test reaches (tests of
+/// the budget and the clock give their own).
+const ROOM: usize = usize::MAX;
+const TIMEOUT: u64 = 60_000;
 
 const FIN_TEXT: u8 = 0x81;
 const FIN_BINARY: u8 = 0x82;
@@ -75,7 +79,7 @@ fn own(step: Step<'_>) -> Option<(Seen, usize)> {
 /// Feeds `stream` as a server does: the reads end at `ends`; after each,
 /// step until NeedMore, dropping used bytes, keeping the rest.
 fn run(max: usize, stream: &[u8], ends: &[usize]) -> Run {
-    let mut rx = Receiver::new(max);
+    let mut rx = Receiver::new(max, TIMEOUT);
     let mut buf = Vec::new();
     let mut seen = Vec::new();
     let mut start = 0;
@@ -87,7 +91,7 @@ fn run(max: usize, stream: &[u8], ends: &[usize]) -> Run {
         start = end;
         loop {
             let before = if buf.len() <= 4096 { Some(buf.clone()) } else { None };
-            let step = match rx.read(&mut buf) {
+            let step = match rx.read(&mut buf, 0, ROOM) {
                 Err(e) => return Run { seen, end: End::Error(e) },
                 Ok(step) => own(step),
             };
@@ -180,8 +184,10 @@ fn rfc_64k_64_bit_length() {
 fn single_frame_payload_is_borrowed_from_the_buffer() {
     let mut buf = frame(FIN_BINARY, b"zero copy");
     let range = buf.as_ptr_range();
-    let mut rx = Receiver::new(MAX);
-    let Ok(Step::Event { event: Incoming::Binary(payload), used }) = rx.read(&mut buf) else { panic!() };
+    let mut rx = Receiver::new(MAX, TIMEOUT);
+    let Ok(Step::Event { event: Incoming::Binary(payload), used }) = rx.read(&mut buf, 0, ROOM) else {
+        panic!()
+    };
     assert!(range.contains(&payload.as_ptr()));
     assert_eq!((payload, used), (&b"zero copy"[..], 15));
 }
@@ -291,22 +297,22 @@ fn invalid_text_fails_when_its_bad_byte_arrives() {
     // Autobahn 6.4.3/6.4.4: one frame, sent in pieces. The header and "ab"
     // are no reason to fail; the byte F5 is, before the frame is complete.
     let stream = frame(FIN_TEXT, b"ab\xf5cdefgh");
-    let mut rx = Receiver::new(MAX);
+    let mut rx = Receiver::new(MAX, TIMEOUT);
     let mut buf = stream[..8].to_vec();
-    assert_eq!(rx.read(&mut buf), Ok(Step::NeedMore));
+    assert_eq!(rx.read(&mut buf, 0, ROOM), Ok(Step::NeedMore));
     assert!(!rx.is_idle(), "a partly checked text frame is state worth keeping");
     let mut buf = stream[..9].to_vec();
-    assert_eq!(rx.read(&mut buf), Err(WsError::InvalidUtf8));
+    assert_eq!(rx.read(&mut buf, 0, ROOM), Err(WsError::InvalidUtf8));
     // The same inside a continuation frame.
     let stream = frames(&[(TEXT, b"ok"), (FIN_CONT, b"x\xed\xa0\x80yz")]);
     let first = frame(TEXT, b"ok").len();
-    let mut rx = Receiver::new(MAX);
+    let mut rx = Receiver::new(MAX, TIMEOUT);
     let mut buf = stream.clone();
-    assert_eq!(rx.read(&mut buf), Ok(Step::Fragment { used: first }));
+    assert_eq!(rx.read(&mut buf, 0, ROOM), Ok(Step::Fragment { used: first }));
     let mut rest = stream[first..first + 6 + 2].to_vec();
-    assert_eq!(rx.read(&mut rest), Ok(Step::NeedMore));
+    assert_eq!(rx.read(&mut rest, 0, ROOM), Ok(Step::NeedMore));
     let mut rest = stream[first..first + 6 + 3].to_vec();
-    assert_eq!(rx.read(&mut rest), Err(WsError::InvalidUtf8));
+    assert_eq!(rx.read(&mut rest, 0, ROOM), Err(WsError::InvalidUtf8));
 }
 
 #[test]
@@ -394,25 +400,25 @@ fn max_message_fragmented_boundary() {
 fn huge_announced_length_is_refused_without_waiting() {
     let header = [0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4];
     assert_eq!(run(MAX, &header, &[]).end, End::Error(WsError::MessageTooLarge));
-    let mut rx = Receiver::new(usize::MAX);
+    let mut rx = Receiver::new(usize::MAX, TIMEOUT);
     let mut buf = header.to_vec();
-    assert_eq!(rx.read(&mut buf), Ok(Step::NeedMore));
+    assert_eq!(rx.read(&mut buf, 0, ROOM), Ok(Step::NeedMore));
 }
 
 #[test]
 fn fragment_buffer_never_grows_past_max_message() {
     let max = 1000;
-    let mut rx = Receiver::new(max);
+    let mut rx = Receiver::new(max, TIMEOUT);
     let mut buf = frame(BINARY, &[1; 100]);
-    assert_eq!(rx.read(&mut buf), Ok(Step::Fragment { used: 106 }));
+    assert_eq!(rx.read(&mut buf, 0, ROOM), Ok(Step::Fragment { used: 106 }));
     for _ in 0..8 {
         let mut buf = frame(CONT, &[1; 100]);
-        assert_eq!(rx.read(&mut buf), Ok(Step::Fragment { used: 106 }));
+        assert_eq!(rx.read(&mut buf, 0, ROOM), Ok(Step::Fragment { used: 106 }));
         let State::Fragmented(msg) = &rx.state else { panic!() };
         assert!(msg.data.capacity() <= max, "capacity {}", msg.data.capacity());
     }
     let mut buf = frame(FIN_CONT, &[1; 100]);
-    let Ok(Step::Event { event: Incoming::Binary(data), .. }) = rx.read(&mut buf) else { panic!() };
+    let Ok(Step::Event { event: Incoming::Binary(data), .. }) = rx.read(&mut buf, 0, ROOM) else { panic!() };
     assert_eq!(data.len(), 1000);
 }
 
@@ -420,19 +426,150 @@ fn fragment_buffer_never_grows_past_max_message() {
 
 #[test]
 fn idle_between_messages_only() {
-    let mut rx = Receiver::new(MAX);
+    let mut rx = Receiver::new(MAX, TIMEOUT);
     assert!(rx.is_idle());
     let mut buf = frame(TEXT, b"a");
-    rx.read(&mut buf).unwrap();
+    rx.read(&mut buf, 0, ROOM).unwrap();
     assert!(!rx.is_idle());
     let mut buf = frame(PING, b"");
-    rx.read(&mut buf).unwrap();
+    rx.read(&mut buf, 0, ROOM).unwrap();
     assert!(!rx.is_idle(), "a control frame leaves the message in progress");
     let mut buf = frame(FIN_CONT, b"b");
-    assert_eq!(rx.read(&mut buf), Ok(Step::Event { event: Incoming::Text("ab"), used: 7 }));
+    assert_eq!(rx.read(&mut buf, 0, ROOM), Ok(Step::Event { event: Incoming::Text("ab"), used: 7 }));
     assert!(rx.is_idle());
     let mut buf = frame(FIN_BINARY, b"partial");
     buf.truncate(9);
-    assert_eq!(rx.read(&mut buf), Ok(Step::NeedMore));
-    assert!(rx.is_idle(), "a partial binary frame needs no state");
+    assert_eq!(rx.read(&mut buf, 0, ROOM), Ok(Step::NeedMore));
+    assert!(!rx.is_idle(), "a partial frame is timed from its first byte: its start is state");
+}
+
+// The input budget: `room` is what a fragmented message may still allocate.
+
+/// One read of `bytes` (a fresh buffer) at `now` with `room`: what it gave.
+fn step(rx: &mut Receiver, bytes: &[u8], now: u64, room: usize) -> Result<Option<Seen>, WsError> {
+    let mut buf = bytes.to_vec();
+    rx.read(&mut buf, now, room).map(|step| own(step).map(|(seen, _)| seen))
+}
+
+#[test]
+fn a_single_frame_message_needs_no_room() {
+    // Borrowed from the caller's buffer: nothing is allocated for it.
+    let mut rx = Receiver::new(MAX, TIMEOUT);
+    assert_eq!(step(&mut rx, &frame(FIN_BINARY, &[1; 500]), 0, 0), Ok(Some(Seen::Binary(vec![1; 500]))));
+    assert_eq!(step(&mut rx, &frame(FIN_TEXT, b"hi"), 0, 0), Ok(Some(text("hi"))));
+    assert_eq!(step(&mut rx, &frame(PING, b"p"), 0, 0), Ok(Some(Seen::Ping(b"p".to_vec()))));
+    assert_eq!(rx.buffered(), 0);
+    // An empty first fragment allocates nothing either.
+    assert_eq!(step(&mut rx, &frame(TEXT, b""), 0, 0), Ok(Some(Seen::Fragment)));
+}
+
+#[test]
+fn a_first_fragment_is_refused_before_it_is_copied() {
+    let mut rx = Receiver::new(MAX, TIMEOUT);
+    assert_eq!(step(&mut rx, &frame(BINARY, &[1; 100]), 0, 99), Err(WsError::BufferFull));
+    assert_eq!(rx.buffered(), 0, "nothing was allocated");
+    assert_eq!(WsError::BufferFull.close_code(), 1009);
+    let mut rx = Receiver::new(MAX, TIMEOUT);
+    assert_eq!(step(&mut rx, &frame(BINARY, &[1; 100]), 0, 100), Ok(Some(Seen::Fragment)));
+    assert_eq!(rx.buffered(), 100);
+}
+
+#[test]
+fn a_continuation_grows_within_the_room_or_not_at_all() {
+    let mut rx = Receiver::new(MAX, TIMEOUT);
+    assert_eq!(step(&mut rx, &frame(BINARY, &[1; 100]), 0, ROOM), Ok(Some(Seen::Fragment)));
+    // 50 more bytes with room for 49: refused, the buffer as it was.
+    assert_eq!(step(&mut rx, &frame(CONT, &[2; 50]), 0, 49), Err(WsError::BufferFull));
+    assert_eq!(rx.buffered(), 100);
+    // With room for exactly 50, no doubling past it.
+    let mut rx = Receiver::new(MAX, TIMEOUT);
+    step(&mut rx, &frame(BINARY, &[1; 100]), 0, ROOM).unwrap();
+    assert_eq!(step(&mut rx, &frame(CONT, &[2; 50]), 0, 50), Ok(Some(Seen::Fragment)));
+    assert_eq!(rx.buffered(), 150);
+    // With room to spare, amortised doubling (within max_message).
+    assert_eq!(step(&mut rx, &frame(CONT, &[3; 10]), 0, ROOM), Ok(Some(Seen::Fragment)));
+    assert_eq!(rx.buffered(), 300);
+    // Growth that fits the capacity already held needs no room at all.
+    assert_eq!(step(&mut rx, &frame(CONT, &[4; 40]), 0, 0), Ok(Some(Seen::Fragment)));
+    let Ok(Some(Seen::Binary(data))) = step(&mut rx, &frame(FIN_CONT, b""), 0, 0) else { panic!() };
+    assert_eq!(data.len(), 200);
+    // The message just delivered is held until the next read, then freed.
+    assert_eq!(rx.buffered(), 300);
+    assert_eq!(step(&mut rx, &[], 0, 0), Ok(None));
+    assert_eq!(rx.buffered(), 0);
+}
+
+#[test]
+fn max_message_is_answered_before_the_room() {
+    // A message over the limit is the peer's fault (MessageTooLarge), told
+    // on its header, whatever room there is.
+    let mut rx = Receiver::new(150, TIMEOUT);
+    step(&mut rx, &frame(BINARY, &[1; 100]), 0, ROOM).unwrap();
+    assert_eq!(step(&mut rx, &frame(CONT, &[2; 51]), 0, 0), Err(WsError::MessageTooLarge));
+}
+
+// The message clock: `now` in, the deadline out; no sleeping.
+
+#[test]
+fn a_message_is_timed_from_its_first_byte_to_its_last() {
+    let mut rx = Receiver::new(MAX, 30_000);
+    assert_eq!(rx.deadline(), None);
+    let whole = frame(FIN_BINARY, &[9; 200]);
+    assert_eq!(step(&mut rx, &whole[..3], 1_000, ROOM), Ok(None));
+    assert_eq!(rx.deadline(), Some(31_000));
+    // More bytes of the same frame do not move it.
+    assert_eq!(step(&mut rx, &whole[..150], 20_000, ROOM), Ok(None));
+    assert_eq!(rx.deadline(), Some(31_000));
+    assert_eq!(rx.handle_timeout(30_999), Ok(()));
+    assert_eq!(rx.handle_timeout(31_000), Err(WsError::MessageTimeout));
+    assert_eq!(WsError::MessageTimeout.close_code(), 1008);
+    // Whole in time: nothing is timed any more.
+    assert_eq!(step(&mut rx, &whole, 30_999, ROOM), Ok(Some(Seen::Binary(vec![9; 200]))));
+    assert_eq!(rx.deadline(), None);
+    assert_eq!(rx.handle_timeout(u64::MAX), Ok(()));
+    assert!(rx.is_idle());
+}
+
+#[test]
+fn pings_and_pongs_between_fragments_do_not_extend_it() {
+    let mut rx = Receiver::new(MAX, 30_000);
+    assert_eq!(step(&mut rx, &frame(TEXT, b"Hel"), 0, ROOM), Ok(Some(Seen::Fragment)));
+    assert_eq!(rx.deadline(), Some(30_000));
+    for t in (1_000..30_000).step_by(1_000) {
+        let control = if t % 2_000 == 0 { frame(PING, b"") } else { frame(PONG, b"") };
+        assert!(matches!(step(&mut rx, &control, t, ROOM), Ok(Some(Seen::Ping(_) | Seen::Pong(_)))));
+        assert_eq!(rx.deadline(), Some(30_000), "at {t}");
+    }
+    // Nor do more fragments: the message is what is timed.
+    assert_eq!(step(&mut rx, &frame(CONT, b"l"), 29_000, ROOM), Ok(Some(Seen::Fragment)));
+    assert_eq!(rx.deadline(), Some(30_000));
+    assert_eq!(rx.handle_timeout(30_000), Err(WsError::MessageTimeout));
+}
+
+#[test]
+fn a_control_frame_between_messages_is_timed_until_it_is_whole() {
+    let mut rx = Receiver::new(MAX, 30_000);
+    let ping = frame(PING, b"slow");
+    assert_eq!(step(&mut rx, &ping[..4], 500, ROOM), Ok(None));
+    assert_eq!(rx.deadline(), Some(30_500));
+    assert_eq!(step(&mut rx, &ping, 600, ROOM), Ok(Some(Seen::Ping(b"slow".to_vec()))));
+    assert_eq!(rx.deadline(), None);
+}
+
+#[test]
+fn each_message_starts_its_own_clock() {
+    // A busy peer whose reads always end inside the next message: each
+    // message is timed from its own first byte, not from the first ever.
+    let mut rx = Receiver::new(MAX, 30_000);
+    let two = frames(&[(FIN_TEXT, b"one"), (FIN_TEXT, b"two")]);
+    let mut buf = two[..two.len() - 1].to_vec();
+    let Ok(Step::Event { used, .. }) = rx.read(&mut buf, 0, ROOM) else { panic!() };
+    buf.drain(..used);
+    assert_eq!(rx.deadline(), None);
+    assert_eq!(rx.read(&mut buf, 0, ROOM), Ok(Step::NeedMore));
+    assert_eq!(rx.deadline(), Some(30_000));
+    let mut buf = two[used..].to_vec();
+    assert_eq!(rx.read(&mut buf, 25_000, ROOM), Ok(Step::Event { event: Incoming::Text("two"), used: 9 }));
+    assert_eq!(step(&mut rx, &frame(TEXT, b"th"), 40_000, ROOM), Ok(Some(Seen::Fragment)));
+    assert_eq!(rx.deadline(), Some(70_000));
 }
