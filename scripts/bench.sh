@@ -45,6 +45,8 @@ fanout-ws-10|fanout --proto ws --subs $SUBS --rate 10 --duration $DURATION --war
 echo-16|echo --conns 100 --inflight 16 --duration $DURATION --warmup $WARMUP
 echo-1|echo --conns 100 --inflight 1 --duration $DURATION --warmup $WARMUP
 plaintext|plaintext --conns 64 --duration $DURATION --warmup $WARMUP
+stall-sse|stall --proto sse --subs 2000 --size 1048576 --publishes 3 --probes 4 --probe-every 5
+stall-sse-1000|stall --proto sse --subs 1000 --size 1048576 --publishes 3 --probes 4 --probe-every 5
 bytes|bytes --updates 20 --interval 500"
 SCENARIOS=${SCENARIOS:-$(echo "$ALL_SCENARIOS" | cut -d'|' -f1 | xargs)}
 

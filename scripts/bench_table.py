@@ -47,6 +47,10 @@ ROWS = [
     ("echo, 100 connections, 1 in flight, msgs/s", "echo-1", "per_second", "si", "high", "window.server_ns_per_unit"),
     ("echo, 100 connections, 1 in flight, p99 latency", "echo-1", "latency.p99_us", "ms", "low", None),
     ("HTTP /plaintext, 64 connections, req/s", "plaintext", "per_second", "si", "high", "window.server_ns_per_unit"),
+    ("/plaintext p99 during 3 × 1 MiB to 2,000 SSE streams", "stall-sse", "plaintext_during_fanout.p99_us", "ms", "low", None),
+    ("slowest of those fan-outs", "stall-sse", "fanout_max_ms", "{:.0f} ms", "low", None),
+    ("/plaintext p99 during 3 × 1 MiB to 1,000 SSE streams", "stall-sse-1000", "plaintext_during_fanout.p99_us", "ms", "low", None),
+    ("slowest of those fan-outs", "stall-sse-1000", "fanout_max_ms", "{:.0f} ms", "low", None),
 ]
 
 

@@ -65,6 +65,33 @@ pub const HISTORY: usize = 1000;
 /// client is a slow consumer and its stream is closed.
 pub const MAX_QUEUE: usize = 1024 * 1024;
 
+/// Bytes of socket writes one loop pass may make before the connections
+/// still waiting to be flushed carry over to the next pass, which polls
+/// without waiting: other sockets' events (a `/plaintext` request) are served
+/// between slices of a large fan-out instead of after all of it (issue 9:
+/// one 1 MiB publish to 2,000 SSE streams was ~2 GiB of writes in one pass,
+/// and `/plaintext` waited 1–3 s). A fan-out's cost is those writes: `perf`
+/// puts 88 % of the server's CPU in `writev`, mostly the copy into socket
+/// buffers, at about 0.3 ns per byte here, so 4 MiB is a slice of ~1.5 ms:
+/// far inside the 50 ms a `/plaintext` p99 may take, while the pass's fixed
+/// cost (an `epoll_wait`, a few µs) stays well under 1 % of it.
+pub const WRITE_BUDGET: usize = 4 * 1024 * 1024;
+
+/// A queue this short is written whole even when the pass's budget is
+/// spent (and counts against it): one `writev` of a response, a heartbeat
+/// or a chat message costs microseconds, while holding it back would make
+/// it wait behind every slice of a fan-out, the stall the budget is there
+/// to prevent. 16 KiB covers a response head with a small body.
+pub const SMALL_WRITE: usize = 16 * 1024;
+
+/// SPEC §5's slow consumer is a client that does not read: its queue is
+/// over `--max-queue` and its socket takes no more. When the write budget
+/// kept the server from offering the queue to the socket at all, the client
+/// cannot be judged, so the queue may grow to this many times `--max-queue`
+/// while it waits for its slice; past that (a publisher outrunning the
+/// writes), it is written at once, budget or not, and judged by the socket.
+pub const DEFERRED_QUEUE_FACTOR: usize = 2;
+
 /// SPEC §5: "message > --max-message (16 MiB) → close 1009"; also the cap
 /// on what one fragmented message may make us hold.
 pub const MAX_MESSAGE: usize = 16 * 1024 * 1024;

@@ -134,10 +134,14 @@ fn echo_compares_every_byte_and_measures_latency() {
 #[test]
 fn plaintext_counts_answered_requests() {
     let server = Server::start(&[]);
-    let r = report(&server, "plaintext", &["--conns", "4", "--warmup", "0.2", "--duration", "1"]);
-    assert!(num(&r, "requests") > 0.0);
-    assert_eq!(num(r.get("latency").unwrap(), "count"), num(&r, "requests"));
-    no_errors(&r);
+    for pace in [&[][..], &["--probe-every", "2"]] {
+        let mut args = vec!["--conns", "4", "--warmup", "0.2", "--duration", "1"];
+        args.extend_from_slice(pace);
+        let r = report(&server, "plaintext", &args);
+        assert!(num(&r, "requests") > 0.0, "{pace:?}");
+        assert_eq!(num(r.get("latency").unwrap(), "count"), num(&r, "requests"));
+        no_errors(&r);
+    }
 }
 
 #[test]
@@ -159,6 +163,37 @@ fn fanout_delivers_every_message_in_order() {
             assert!(num(&r, "deliveries") > 0.0);
             no_errors(&r);
         }
+    }
+}
+
+#[test]
+fn stall_measures_plaintext_while_every_large_message_reaches_every_subscriber() {
+    let server = Server::start(&[]);
+    for proto in ["sse", "ws"] {
+        let r = report(
+            &server,
+            "stall",
+            &["--proto", proto, "--subs", "20", "--size", "65536", "--publishes", "3", "--probes", "2"],
+        );
+        assert_eq!(text(&r, "proto"), proto);
+        assert_eq!((num(&r, "subscribers"), num(&r, "size")), (20.0, 65536.0));
+        assert_eq!((num(&r, "publishes"), num(&r, "published")), (3.0, 3.0));
+        assert_eq!(num(&r, "deliveries"), 60.0, "every message to every subscriber, counted once");
+        assert_eq!(num(r.get("delivery_latency").unwrap(), "count"), 60.0);
+        assert_eq!(num(&r, "lost"), 0.0);
+        assert_eq!(num(&r, "out_of_order_or_duplicate"), 0.0);
+        assert_eq!(num(&r, "closed_by_server"), 0.0);
+        let Some(Value::Array(fanouts)) = r.get("fanout_ms") else { panic!("{r:?}") };
+        assert_eq!(fanouts.len(), 3, "one completion time per message");
+        assert!(fanouts.iter().all(|f| matches!(f, Value::Number(ms) if *ms > 0.0)));
+        // A second of probing before the first publish: 2 probes every 5 ms.
+        let quiet = r.get("plaintext_quiet").unwrap();
+        assert!(num(quiet, "count") > 0.0);
+        assert!(num(quiet, "p50_us") <= num(quiet, "p99_us"));
+        let during = r.get("plaintext_during_fanout").unwrap();
+        assert!(num(during, "p99_us") <= num(during, "max_us"));
+        assert_eq!(num(&r, "probe_every_ms"), 5.0);
+        no_errors(&r);
     }
 }
 

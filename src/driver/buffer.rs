@@ -111,13 +111,21 @@ impl OutQueue {
         }
     }
 
-    /// One vectored write of what is queued; returns the bytes written.
-    pub fn write_to(&mut self, w: &mut impl Write) -> io::Result<usize> {
+    /// One vectored write of what is queued, at most `max` bytes of it (the
+    /// loop's write budget); returns the bytes written.
+    pub fn write_to(&mut self, w: &mut impl Write, max: usize) -> io::Result<usize> {
         let mut slices = [IoSlice::new(&[]); MAX_SLICES];
         let mut count = 0;
+        let mut left = max;
         for (i, chunk) in self.chunks.iter().take(MAX_SLICES).enumerate() {
+            if left == 0 {
+                break;
+            }
             let bytes = chunk.bytes();
-            slices[i] = IoSlice::new(if i == 0 { &bytes[self.offset..] } else { bytes });
+            let bytes = if i == 0 { &bytes[self.offset..] } else { bytes };
+            let bytes = &bytes[..bytes.len().min(left)];
+            left -= bytes.len();
+            slices[i] = IoSlice::new(bytes);
             count += 1;
         }
         let written = w.write_vectored(&slices[..count])?;
@@ -233,7 +241,7 @@ mod tests {
             let (mut q, want) = filled();
             let mut w = Trickle { got: Vec::new(), limit, calls: 0 };
             while !q.is_empty() {
-                q.write_to(&mut w).unwrap();
+                q.write_to(&mut w, usize::MAX).unwrap();
             }
             assert_eq!(w.got, want, "limit {limit}");
             assert_eq!(q.len(), 0);
@@ -241,10 +249,26 @@ mod tests {
     }
 
     #[test]
+    fn a_budget_cuts_a_write_anywhere_and_the_rest_follows_in_order() {
+        for max in [1, 12, 13, 500, 2011, 2012, 2024, 2029, 5000] {
+            let (mut q, want) = filled();
+            let mut w = Trickle { got: Vec::new(), limit: usize::MAX / 2, calls: 0 };
+            let n = q.write_to(&mut w, max).unwrap();
+            assert_eq!(n, max.min(want.len()), "max {max}");
+            assert_eq!(w.got, want[..n], "max {max}");
+            assert_eq!(q.len(), want.len() - n);
+            while !q.is_empty() {
+                q.write_to(&mut w, 7).unwrap();
+            }
+            assert_eq!(w.got, want, "max {max}");
+        }
+    }
+
+    #[test]
     fn one_writev_for_a_burst() {
         let (mut q, want) = filled();
         let mut w = Trickle { got: Vec::new(), limit: usize::MAX / 2, calls: 0 };
-        q.write_to(&mut w).unwrap();
+        q.write_to(&mut w, usize::MAX).unwrap();
         assert_eq!((w.calls, w.got.len()), (1, want.len()));
     }
 
@@ -252,7 +276,7 @@ mod tests {
     fn would_block_keeps_everything() {
         let (mut q, want) = filled();
         let mut w = Trickle { got: Vec::new(), limit: 0, calls: 0 };
-        assert_eq!(q.write_to(&mut w).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(q.write_to(&mut w, usize::MAX).unwrap_err().kind(), io::ErrorKind::WouldBlock);
         assert_eq!(q.len(), want.len());
     }
 
@@ -260,7 +284,7 @@ mod tests {
     fn drained_queue_keeps_one_buffer_for_reuse() {
         let (mut q, _) = filled();
         let mut w = Trickle { got: Vec::new(), limit: usize::MAX / 2, calls: 0 };
-        q.write_to(&mut w).unwrap();
+        q.write_to(&mut w, usize::MAX).unwrap();
         assert!(q.chunks.len() <= 1);
         q.push_bytes(b"next");
         assert_eq!(q.chunks.len(), 1);

@@ -12,7 +12,13 @@
 //! poll ─► accept ─► Conn (slab) ─► read into the loop-wide buffer ─► serve
 //!   ▲                                                       │
 //!   └─ timeout = wheel.next_deadline()   flush (writev) ◄───┘
+//!      (0 while output waits for budget)  ≤ WRITE_BUDGET a pass
 //! ```
+//!
+//! A pass writes at most [`WRITE_BUDGET`] bytes (short queues excepted, see
+//! [`crate::config::SMALL_WRITE`]); connections it did not reach carry over,
+//! first in line, to the next pass, so a large fan-out goes out in slices
+//! with other sockets' events served between them.
 
 mod accept;
 mod buffer;
@@ -25,6 +31,7 @@ mod socket;
 mod stream;
 mod websocket;
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,7 +45,7 @@ use slab::Slab;
 pub use inbox::{Command, Handle};
 
 use crate::app::{Action, App, Context};
-use crate::config::{Config, READ_BUFFER};
+use crate::config::{Config, READ_BUFFER, WRITE_BUDGET};
 use crate::http::date::DateCache;
 use crate::key::ConnKey;
 use crate::stats::Stats;
@@ -83,8 +90,11 @@ pub struct Server {
     /// Actions from the app waiting to be carried out.
     actions: Vec<Action>,
     /// Connections with output queued from outside their own event, to be
-    /// flushed once at the end of the loop pass.
-    dirty: Vec<usize>,
+    /// flushed once at the end of the loop pass, and those the pass's write
+    /// budget did not reach (at the front: they go first next pass).
+    dirty: VecDeque<usize>,
+    /// Bytes this loop pass may still write ([`WRITE_BUDGET`] per pass).
+    budget: usize,
     wheel: Wheel<Timer>,
     expired: Vec<(u64, Timer)>,
     /// Connection deadlines, in a wheel of their own: an entry is a
@@ -143,7 +153,8 @@ impl Server {
             read_buf: vec![0; READ_BUFFER].into_boxed_slice(),
             pool: QueuePool::default(),
             actions: Vec::new(),
-            dirty: Vec::new(),
+            dirty: VecDeque::new(),
+            budget: WRITE_BUDGET,
             wheel,
             expired: Vec::new(),
             deadlines: Wheel::new(0),
@@ -181,12 +192,16 @@ impl Server {
                 (a, b) => a.or(b),
             };
             let timeout = next.map(|at| Duration::from_millis(at.saturating_sub(self.now)));
+            // Output the last pass's budget did not reach: look for events,
+            // but do not wait for them.
+            let timeout = if self.dirty.is_empty() { timeout } else { Some(Duration::ZERO) };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
                 return Err(e);
             }
+            self.budget = WRITE_BUDGET;
             self.tick();
             for event in events.iter() {
                 match event.token() {

@@ -10,8 +10,21 @@ use mio::event::Event;
 use super::conn::Phase;
 use super::Server;
 use crate::app::End;
-use crate::config::{LINGER, MAX_HTTP_OUTPUT};
+use crate::config::{LINGER, MAX_HTTP_OUTPUT, SMALL_WRITE};
 use crate::http::{HttpError, Response};
+
+/// How a flush ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Flushed {
+    /// Nothing is left queued (or the socket broke and will be closed).
+    Done,
+    /// The socket takes no more for now (`WouldBlock`); a writable edge will
+    /// say when it does.
+    Full,
+    /// The pass's write budget ran out first: the connection is on the dirty
+    /// list and goes on in a later pass. Says nothing about the client.
+    Deferred,
+}
 
 impl Server {
     /// A readiness event. Spurious ones are fine: reads and writes that
@@ -88,20 +101,39 @@ impl Server {
         self.read_buf = buf;
     }
 
-    /// Writes queued output until done or `WouldBlock`.
-    pub(super) fn flush(&mut self, index: usize) {
-        let Some(conn) = self.conns.get_mut(index) else { return };
+    /// Writes queued output until done, `WouldBlock`, or the end of the
+    /// pass's write budget.
+    pub(super) fn flush(&mut self, index: usize) -> Flushed {
+        self.write_out(index, true)
+    }
+
+    /// [`Server::flush`]; `budgeted: false` writes whatever the budget says
+    /// (and still counts against it). A queue of at most [`SMALL_WRITE`]
+    /// bytes is written whole either way.
+    pub(super) fn write_out(&mut self, index: usize, budgeted: bool) -> Flushed {
+        let Some(conn) = self.conns.get_mut(index) else { return Flushed::Done };
         let mut broken = conn.broken();
-        let Some(out) = conn.out.as_mut() else { return };
+        let Some(out) = conn.out.as_mut() else { return Flushed::Done };
+        let unlimited = !budgeted || out.len() <= SMALL_WRITE;
         let mut wrote = false;
+        let mut how = Flushed::Done;
         while !out.is_empty() && !broken {
-            match out.write_to(&mut conn.stream) {
+            let max = if unlimited { usize::MAX } else { self.budget };
+            if max == 0 {
+                how = Flushed::Deferred;
+                break;
+            }
+            match out.write_to(&mut conn.stream, max) {
                 Ok(0) => broken = true,
                 Ok(n) => {
                     self.stats.bytes_out += n as u64;
+                    self.budget = self.budget.saturating_sub(n);
                     wrote = true;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    how = Flushed::Full;
+                    break;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     log::debug!("conn={index}/{} write: {e}", conn.gen);
@@ -125,6 +157,12 @@ impl Server {
             let deadline = self.after(self.config.keepalive_timeout);
             self.arm(index, deadline);
         }
+        // Edge-triggered: a socket that still has room raises no event, so
+        // the rest waits on the dirty list for the next pass.
+        if how == Flushed::Deferred {
+            self.mark_dirty(index);
+        }
+        how
     }
 
     /// Brings a connection to rest after anything happened to it: flush,

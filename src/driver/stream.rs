@@ -6,13 +6,19 @@
 //! `Rc<[u8]>`: each subscriber's queue gets a refcount, not a copy, and is
 //! marked dirty; every dirty connection is flushed once at the end of the
 //! loop pass, so a burst of publishes leaves in one writev per subscriber.
+//! Carrying out the Sends is cheap; the writes are the cost, so a pass
+//! writes at most `WRITE_BUDGET` bytes and the dirty connections it did not
+//! reach are flushed first in the next pass (see [`Server::flush_dirty`]).
 
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
 use super::conn::{Millis, Phase};
+use super::socket::Flushed;
 use super::{Server, Timer};
 use crate::app::{Action, Context, End};
+use crate::config::{DEFERRED_QUEUE_FACTOR, SMALL_WRITE};
 use crate::http::response::{Body, Response};
 use crate::key::ConnKey;
 use crate::sse;
@@ -141,10 +147,7 @@ impl Server {
         let out = conn.out.get_or_insert_with(|| self.pool.take());
         out.push_shared(bytes);
         self.stats.messages_out += 1;
-        if !conn.dirty() {
-            conn.set_dirty(true);
-            self.dirty.push(index);
-        }
+        self.mark_dirty(index);
         // "No data sent for the timeout" ends an idle stream; an event is data.
         // While draining, the stream's deadline is its spread-out close.
         if idle_ms > 0 && !self.draining {
@@ -157,16 +160,29 @@ impl Server {
     /// that reads may still have a full queue: before calling it slow, try to
     /// write what is queued. Past the cap, the stream is ended as too slow
     /// (WebSocket: close 1013) and counted.
+    ///
+    /// Only the socket can say a client does not read. When the pass's write
+    /// budget kept the queue from the socket, the queue waits its turn, up
+    /// to [`DEFERRED_QUEUE_FACTOR`] times the cap; past that it is written
+    /// now, budget or not, and the socket decides.
     pub(super) fn room_for(&mut self, index: usize, len: usize) -> bool {
         let max_queue = self.config.max_queue;
-        let over = |s: &Self| {
-            s.conns.get(index).is_some_and(|c| c.queued_bytes() > 0 && c.queued_bytes() + len > max_queue)
+        let over = |s: &Self, cap: usize| {
+            s.conns.get(index).is_some_and(|c| c.queued_bytes() > 0 && c.queued_bytes() + len > cap)
         };
-        if over(self) {
-            self.flush(index);
-        }
-        if !over(self) {
+        if !over(self, max_queue) {
             return true;
+        }
+        match self.flush(index) {
+            _ if !over(self, max_queue) => return true,
+            Flushed::Deferred if !over(self, max_queue.saturating_mul(DEFERRED_QUEUE_FACTOR)) => return true,
+            Flushed::Deferred => {
+                self.write_out(index, false);
+                if !over(self, max_queue) {
+                    return true;
+                }
+            }
+            Flushed::Full | Flushed::Done => {}
         }
         let queued = self.conns.get(index).map_or(0, |c| c.queued_bytes());
         log::info!("conn={index} slow consumer: {queued} bytes queued; closing");
@@ -195,21 +211,49 @@ impl Server {
         self.conns.get(index).is_some_and(|c| c.gen == key.gen && c.queued_bytes() > queued)
     }
 
-    /// Flushes every connection that got output outside its own event.
-    /// Settling one can make others dirty (a resumed reader's pipelined
-    /// publish), so this runs until the list stays empty.
+    /// Flushes the connections that got output outside their own event,
+    /// within the pass's write budget. Settling one can make others dirty (a
+    /// resumed reader's pipelined publish), so this runs until the list
+    /// stays empty or the budget is spent. Then what is left waits, in
+    /// order, at the front of the list for the next pass: the connections
+    /// not reached, then those cut off mid-queue (round robin, so a fan-out
+    /// progresses on every subscriber and starves none). Short queues
+    /// ([`SMALL_WRITE`]) are still written: they cost a syscall, not bytes.
     pub(super) fn flush_dirty(&mut self) {
         let mut batch = std::mem::take(&mut self.dirty);
-        while !batch.is_empty() {
-            for index in batch.drain(..) {
-                if let Some(conn) = self.conns.get_mut(index) {
-                    conn.set_dirty(false);
-                    self.settle(index);
+        let mut held = VecDeque::new();
+        loop {
+            let Some(index) = batch.pop_front() else {
+                if self.dirty.is_empty() {
+                    break;
                 }
+                std::mem::swap(&mut batch, &mut self.dirty);
+                continue;
+            };
+            // A stale entry: closed since (its key may be another's now).
+            let Some(conn) = self.conns.get_mut(index) else { continue };
+            if !conn.dirty() {
+                continue;
             }
-            std::mem::swap(&mut batch, &mut self.dirty);
+            if self.budget == 0 && conn.queued_bytes() > SMALL_WRITE {
+                held.push_back(index);
+                continue;
+            }
+            conn.set_dirty(false);
+            self.settle(index);
         }
-        self.dirty = batch;
+        // Keep the larger allocation when nothing is held over.
+        self.dirty = if held.is_empty() { batch } else { held };
+    }
+
+    /// Puts a connection on the list for the end-of-pass flush, once.
+    pub(super) fn mark_dirty(&mut self, index: usize) {
+        if let Some(conn) = self.conns.get_mut(index) {
+            if !conn.dirty() {
+                conn.set_dirty(true);
+                self.dirty.push_back(index);
+            }
+        }
     }
 
     /// SPEC §4: `: comment` heartbeats every `--heartbeat` on every stream,
@@ -246,7 +290,7 @@ impl Server {
             conn.out.get_or_insert_with(|| self.pool.take()).push_shared(bytes.clone());
             if !conn.dirty() {
                 conn.set_dirty(true);
-                self.dirty.push(index);
+                self.dirty.push_back(index);
             }
         }
         for index in silent {
@@ -283,12 +327,7 @@ impl Server {
             let deadline = self.after(self.config.keepalive_timeout);
             self.arm(index, deadline);
         }
-        if let Some(conn) = self.conns.get_mut(index) {
-            if !conn.dirty() {
-                conn.set_dirty(true);
-                self.dirty.push(index);
-            }
-        }
+        self.mark_dirty(index);
     }
 
     /// Tells the app, once, that a stream or parked request is over.
@@ -336,12 +375,7 @@ impl Server {
         // may run inside another connection's read, which holds the
         // loop-wide buffer, so it must not read itself.
         self.http_input(index, &[]);
-        if let Some(conn) = self.conns.get_mut(index) {
-            if !conn.dirty() {
-                conn.set_dirty(true);
-                self.dirty.push(index);
-            }
-        }
+        self.mark_dirty(index);
     }
 
     /// SPEC §1: on shutdown, "send every SSE client `retry:` with a random
@@ -378,11 +412,8 @@ impl Server {
             if let Some(conn) = self.conns.get_mut(index) {
                 conn.deadline = 0;
                 conn.queued = 0;
-                if !conn.dirty() {
-                    conn.set_dirty(true);
-                    self.dirty.push(index);
-                }
             }
+            self.mark_dirty(index);
             self.arm(index, close_at);
         }
     }

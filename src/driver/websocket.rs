@@ -286,15 +286,6 @@ impl Server {
             End::Gone => None,
         }
     }
-
-    pub(super) fn mark_dirty(&mut self, index: usize) {
-        if let Some(conn) = self.conns.get_mut(index) {
-            if !conn.dirty() {
-                conn.set_dirty(true);
-                self.dirty.push(index);
-            }
-        }
-    }
 }
 
 /// What a WebSocket's pending input holds against `--max-ws-buffered`: its

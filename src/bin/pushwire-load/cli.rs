@@ -23,6 +23,12 @@ scenarios:
              end-to-end latency percentiles
   plaintext  --conns keep-alive connections, GET /plaintext one at a time;
              requests/s, latency percentiles
+  stall      does a large fan-out stall other clients? --subs subscribers of
+             /topics/bench (SSE unless --proto), --probes keep-alive connections
+             asking GET /plaintext every --probe-every ms; then --publishes
+             messages of --size (default 1 MiB), each once the one before has
+             reached every subscriber. /plaintext latency percentiles during
+             the fan-outs, each fan-out's completion time, loss and order
   bytes      bytes on the wire per update: polling, long-polling, SSE, WebSocket
   plot       draw several reports (JSON) in one SVG: capacity reports as server
              memory against connections, the others as latency distributions
@@ -35,9 +41,9 @@ options:
   --name NAME          the server's name in reports and plots (default: target)
   --proto ws|sse       capacity and fanout: subscriber protocol (default ws)
   --conns N            capacity (10000), echo (100), plaintext (64)
-  --subs N             fanout subscribers (1000)
+  --subs N             fanout (1000) and stall (2000) subscribers
   --inflight N         echo: messages in flight per connection (1)
-  --size BYTES         message size, at least 34 (64)
+  --size BYTES         message size, at least 34 (64; stall: 1048576)
   --duration SECS      measured time for echo, fanout, plaintext (10)
   --warmup SECS        unmeasured time before it (2)
   --rate N             fanout publishes per second; 0 = as fast as accepted (0)
@@ -45,6 +51,14 @@ options:
   --window N           fanout at --rate 0: publishes not yet delivered to every
                        subscriber, at most (256); keeps a slower load generator
                        from turning into loss
+  --publishes N        stall: messages to publish, one fan-out at a time (3)
+  --probes N           stall: /plaintext connections measuring meanwhile (4)
+  --probe-every MS     plaintext and stall: each connection sends its next
+                       request this long after the last one was due (stall: 5),
+                       and latency counts from when it was due, so a stall also
+                       counts for the requests it held back (wrk2's correction
+                       for coordinated omission); without it (plaintext), the
+                       next request goes as soon as the answer is in
   --updates N          bytes: updates to publish (20)
   --interval MS        bytes: time between updates; polling polls 4x as often (500)
   --procs N            worker processes (default: one per 15000 connections;
@@ -69,6 +83,7 @@ pub enum Scenario {
     Echo,
     Fanout,
     Plaintext,
+    Stall,
     Bytes,
     Plot,
 }
@@ -80,6 +95,7 @@ impl Scenario {
             Scenario::Echo => "echo",
             Scenario::Fanout => "fanout",
             Scenario::Plaintext => "plaintext",
+            Scenario::Stall => "stall",
             Scenario::Bytes => "bytes",
             Scenario::Plot => "plot",
         }
@@ -120,6 +136,12 @@ pub struct Options {
     pub window: u64,
     pub updates: usize,
     pub interval: Duration,
+    /// stall: messages published, one fan-out after another.
+    pub publishes: usize,
+    /// stall: /plaintext connections measuring while the fan-outs run.
+    pub probes: usize,
+    /// plaintext: the pace of each connection's requests (see `--probe-every`).
+    pub probe_every: Option<Duration>,
     pub procs: Option<usize>,
     pub addrs: u8,
     pub hold: Duration,
@@ -145,17 +167,19 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         "echo" => Scenario::Echo,
         "fanout" => Scenario::Fanout,
         "plaintext" => Scenario::Plaintext,
+        "stall" => Scenario::Stall,
         "bytes" => Scenario::Bytes,
         "plot" => Scenario::Plot,
         other => {
             return Err(format!(
-                "unknown scenario '{other}' (capacity, echo, fanout, plaintext, bytes, plot)"
+                "unknown scenario '{other}' (capacity, echo, fanout, plaintext, stall, bytes, plot)"
             ))
         }
     };
     let mut target = "127.0.0.1:8080".to_string();
     let mut conns = None;
     let mut subs = None;
+    let (mut proto, mut size, mut probe_every) = (None, None, None);
     let mut o = Options {
         scenario,
         target: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
@@ -173,6 +197,9 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         window: 256,
         updates: 20,
         interval: Duration::from_millis(500),
+        publishes: 3,
+        probes: 4,
+        probe_every: None,
         procs: None,
         addrs: 1,
         hold: Duration::ZERO,
@@ -196,16 +223,16 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             "--server-pid" => o.server_pid = Some(number(flag, &value()?)?),
             "--name" => o.name = value()?,
             "--proto" => {
-                o.proto = match value()?.as_str() {
+                proto = Some(match value()?.as_str() {
                     "ws" => Proto::Ws,
                     "sse" => Proto::Sse,
                     other => return Err(format!("--proto is ws or sse, not '{other}'")),
-                }
+                })
             }
             "--conns" => conns = Some(positive(flag, &value()?)?),
             "--subs" => subs = Some(positive(flag, &value()?)?),
             "--inflight" => o.inflight = positive(flag, &value()?)?,
-            "--size" => o.size = number(flag, &value()?)?,
+            "--size" => size = Some(number(flag, &value()?)?),
             "--duration" => o.duration = seconds(flag, &value()?)?,
             "--warmup" => o.warmup = seconds(flag, &value()?)?,
             "--rate" => {
@@ -218,6 +245,17 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             }
             "--pipeline" => o.pipeline = positive(flag, &value()?)?,
             "--window" => o.window = positive(flag, &value()?)? as u64,
+            "--publishes" => o.publishes = positive(flag, &value()?)?,
+            "--probes" => o.probes = positive(flag, &value()?)?,
+            "--probe-every" => {
+                let v = value()?;
+                let ms = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|ms| ms.is_finite() && *ms > 0.0 && *ms < 1e6)
+                    .ok_or(format!("--probe-every: '{v}' is not a number of ms above 0"))?;
+                probe_every = Some(Duration::from_secs_f64(ms / 1000.0));
+            }
             "--updates" => o.updates = positive(flag, &value()?)?,
             "--interval" => o.interval = Duration::from_millis(positive(flag, &value()?)? as u64),
             "--procs" => o.procs = Some(positive(flag, &value()?)?),
@@ -242,8 +280,14 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         }
         return Ok(Parsed::Run(Box::new(o)));
     }
+    // A stall is the case by default: 1 MiB to 2,000 SSE streams.
+    let stall = scenario == Scenario::Stall;
+    o.proto = proto.unwrap_or(if stall { Proto::Sse } else { Proto::Ws });
+    o.size = size.unwrap_or(if stall { 1 << 20 } else { 64 });
+    o.probe_every = probe_every.or(stall.then_some(Duration::from_millis(5)));
     o.conns = match scenario {
         Scenario::Fanout => subs.or(conns).unwrap_or(1000),
+        Scenario::Stall => subs.or(conns).unwrap_or(2000),
         Scenario::Capacity => conns.unwrap_or(10_000),
         Scenario::Echo => conns.unwrap_or(100),
         Scenario::Plaintext => conns.unwrap_or(64),
@@ -327,6 +371,12 @@ mod tests {
         assert_eq!(run(&["fanout"]).unwrap().conns, 1000);
         assert_eq!(run(&["fanout", "--subs", "7"]).unwrap().conns, 7);
         assert_eq!(run(&["plaintext"]).unwrap().conns, 64);
+        assert_eq!(run(&["plaintext"]).unwrap().probe_every, None);
+        let o = run(&["stall"]).unwrap();
+        assert_eq!((o.conns, o.proto, o.size, o.publishes, o.probes), (2000, Proto::Sse, 1 << 20, 3, 4));
+        assert_eq!(o.probe_every, Some(Duration::from_millis(5)));
+        let o = run(&["stall", "--proto", "ws", "--size", "4096", "--probe-every", "0.5"]).unwrap();
+        assert_eq!((o.proto, o.size, o.probe_every), (Proto::Ws, 4096, Some(Duration::from_micros(500))));
         let o = run(&["echo", "--target=127.0.0.1:9", "--inflight", "16", "--duration", "2.5s"]).unwrap();
         assert_eq!((o.target.port(), o.inflight, o.duration), (9, 16, Duration::from_millis(2500)));
         assert_eq!(o.name, "127.0.0.1:9");
@@ -344,6 +394,8 @@ mod tests {
             (&["echo", "--bogus"], "unknown option '--bogus'"),
             (&["plot", "a.json"], "plot needs --svg"),
             (&["fanout", "--rate", "-1"], "--rate: '-1'"),
+            (&["stall", "--probe-every", "0"], "--probe-every: '0'"),
+            (&["stall", "--publishes", "0"], "--publishes must be at least 1"),
         ] {
             let got = run(args).err().unwrap_or_default();
             assert!(got.contains(error), "{args:?}: {got}");

@@ -26,6 +26,7 @@ mod procfs;
 mod publisher;
 mod report;
 mod run;
+mod stall;
 mod svg;
 mod wire;
 mod worker;
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         Scenario::Capacity => capacity::run(&opts, &args),
         Scenario::Echo | Scenario::Plaintext => closed_loop::run(&opts, &args),
         Scenario::Fanout => fanout::run(&opts, &args),
+        Scenario::Stall => stall::run(&opts, &args),
         Scenario::Bytes => bytes::run(&opts),
         Scenario::Plot => plot::run(&opts),
     };

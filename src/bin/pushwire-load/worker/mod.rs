@@ -71,8 +71,12 @@ struct Client {
     in_message: bool,
     /// Next sequence number: to send (echo), or expected (subscribers).
     next: u64,
-    /// Echo: next sequence number whose echo is due. Plaintext: send time.
+    /// Echo: next sequence number whose echo is due. Plaintext: the time
+    /// (unix ns) the request in flight was sent, or was due when paced.
     due: u64,
+    /// Paced plaintext (`--probe-every`): when the next request is due
+    /// (unix ns), while it waits for that time; 0 otherwise.
+    send_at: u64,
     /// Messages this connection received, ever.
     msgs: u64,
 }
@@ -89,6 +93,8 @@ struct Counters {
 struct Worker {
     opts: Options,
     role: Role,
+    /// Paced plaintext: ns between one request's due time and the next's.
+    pace: Option<u64>,
     poll: Poll,
     clients: Vec<Client>,
     first: usize,
@@ -145,9 +151,11 @@ pub fn main(first: usize, count: usize, opts: Options) -> io::Result<()> {
         (_, Proto::Ws) => Role::WsSubscriber,
         (_, Proto::Sse) => Role::SseSubscriber,
     };
+    let pace = opts.probe_every.filter(|_| role == Role::Plaintext).map(|d| d.as_nanos() as u64);
     let mut w = Worker {
         opts,
         role,
+        pace,
         poll,
         clients: Vec::with_capacity(count),
         first,
@@ -184,7 +192,10 @@ impl Worker {
         let mut next_tick = std::time::Instant::now();
         self.start_connects();
         loop {
-            let timeout = next_tick.saturating_duration_since(std::time::Instant::now());
+            let mut timeout = next_tick.saturating_duration_since(std::time::Instant::now());
+            if let Some(at) = self.next_send() {
+                timeout = timeout.min(Duration::from_nanos(at.saturating_sub(unix_ns())));
+            }
             match self.poll.poll(&mut events, Some(timeout)) {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
@@ -201,6 +212,7 @@ impl Worker {
                 self.on_event(event.token().0, event.is_readable(), event.is_writable(), short_read_ends);
             }
             self.start_connects();
+            self.send_due();
             loop {
                 match commands.try_recv() {
                     Ok(cmd) => match cmd.as_str() {
@@ -296,6 +308,7 @@ impl Worker {
                 in_message: false,
                 next: 0,
                 due: 0,
+                send_at: 0,
                 msgs: 0,
             };
             if let Err(e) = self.poll.registry().register(
@@ -332,6 +345,28 @@ impl Worker {
             }
             Role::Plaintext => self.send_plaintext(i),
             Role::WsSubscriber | Role::SseSubscriber => {}
+        }
+    }
+
+    /// Paced plaintext: the earliest time a connection waits to send at.
+    fn next_send(&self) -> Option<u64> {
+        self.pace?;
+        self.clients.iter().map(|c| c.send_at).filter(|&at| at != 0).min()
+    }
+
+    /// Paced plaintext: sends every request whose time has come.
+    fn send_due(&mut self) {
+        if self.pace.is_none() || !self.running {
+            return;
+        }
+        let now = unix_ns();
+        for i in 0..self.clients.len() {
+            let at = self.clients[i].send_at;
+            if at != 0 && at <= now && self.clients[i].stage == Stage::Open {
+                self.clients[i].send_at = 0;
+                self.send_plaintext_at(i, at);
+                self.flush(i);
+            }
         }
     }
 

@@ -261,7 +261,16 @@ impl Worker {
                     let sent = self.clients[i].due;
                     self.record(self.now.saturating_sub(sent));
                     if self.running {
-                        self.send_plaintext(i);
+                        match self.pace {
+                            None => self.send_plaintext(i),
+                            // Paced: the next request is due one interval
+                            // after this one was; one held back by a slow
+                            // answer goes at once, timed from when it was due.
+                            Some(every) if sent + every <= self.now => {
+                                self.send_plaintext_at(i, sent + every)
+                            }
+                            Some(every) => self.clients[i].send_at = sent + every,
+                        }
                     }
                 }
                 Some(used)
@@ -344,9 +353,14 @@ impl Worker {
     }
 
     pub(super) fn send_plaintext(&mut self, i: usize) {
+        self.send_plaintext_at(i, unix_ns());
+    }
+
+    /// Sends a /plaintext request whose latency counts from `due` (unix ns).
+    pub(super) fn send_plaintext_at(&mut self, i: usize, due: u64) {
         let host = &self.opts.host;
         let client = &mut self.clients[i];
-        client.due = unix_ns();
+        client.due = due;
         http::request("GET", host, "/plaintext", &[], b"", &mut client.out);
         if self.measuring {
             self.c.sent += 1;
