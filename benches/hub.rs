@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use pushwire::hub::{Hub, Kind};
+use pushwire::hub::{Hub, Kind, Limits};
 use pushwire::key::ConnKey;
 use pushwire::sse::{encode, Event};
 
@@ -44,9 +44,9 @@ fn sse_encoding(c: &mut Criterion) {
 
 fn publish_to_10k(c: &mut Criterion) {
     const SUBSCRIBERS: u32 = 10_000;
-    let mut hub = Hub::new(1000);
+    let mut hub = Hub::new(Limits { history: 1000, history_bytes: 256 << 20, max_topics: 100_000 });
     for index in 0..SUBSCRIBERS {
-        hub.subscribe("bench", ConnKey { index, gen: 0 }, Kind::Sse);
+        hub.subscribe("bench", ConnKey { index, gen: 0 }, Kind::Sse).expect("one topic");
     }
     let payload = vec![b'p'; 64];
     let mut group = c.benchmark_group("publish");
@@ -59,8 +59,8 @@ fn publish_to_10k(c: &mut Criterion) {
             || (),
             |_| {
                 actions.clear();
-                let (msg, subscribers) = hub.publish("bench", None, black_box(&payload), false);
-                actions.extend(subscribers.sse.iter().map(|&key| (key, msg.sse.clone())));
+                let d = hub.publish("bench", None, black_box(&payload), false).expect("one topic");
+                actions.extend(d.sse.iter().map(|&key| (key, d.msg.sse.clone())));
                 black_box(actions.len())
             },
             BatchSize::SmallInput,

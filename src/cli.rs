@@ -68,6 +68,19 @@ const FLAGS: &[Flag] = &[
         help: "events kept per topic for Last-Event-ID replay [default: 1000]",
     },
     Flag {
+        name: "--history-bytes",
+        env: "PUSHWIRE_HISTORY_BYTES",
+        value: "SIZE",
+        help: "history of all topics together; the oldest events go first [default: 256MiB]",
+    },
+    Flag {
+        name: "--max-topics",
+        env: "PUSHWIRE_MAX_TOPICS",
+        value: "N",
+        help: "topics at once; a publish or subscribe that would make one more gets 503 \
+               [default: 100000]",
+    },
+    Flag {
         name: "--heartbeat",
         env: "PUSHWIRE_HEARTBEAT",
         value: "DURATION",
@@ -206,6 +219,15 @@ where
     }
     if let Some((v, from)) = value("--history") {
         config.history = v.parse().map_err(|_| format!("{from}: {v:?} is not a whole number"))?;
+    }
+    if let Some((v, from)) = value("--history-bytes") {
+        config.history_bytes = parse_size(&v).map_err(|e| format!("{from}: {e}"))?;
+    }
+    if let Some((v, from)) = value("--max-topics") {
+        config.max_topics = match v.parse() {
+            Ok(0) | Err(_) => return Err(format!("{from}: {v:?} is not a whole number above 0")),
+            Ok(n) => n,
+        };
     }
     if let Some((v, from)) = value("--heartbeat") {
         config.heartbeat = parse_duration(&v).map_err(|e| format!("{from}: {e}"))?;
@@ -366,6 +388,19 @@ mod tests {
         }
         let err = run(&[], &[("PUSHWIRE_MAX_BODY", "big")]).unwrap_err();
         assert!(err.starts_with("PUSHWIRE_MAX_BODY: "), "{err}");
+    }
+
+    #[test]
+    fn history_bytes_and_max_topics() {
+        let c = run(&[], &[]).unwrap();
+        assert_eq!((c.history_bytes, c.max_topics), (256 << 20, 100_000));
+        let c = run(&["--history-bytes", "1GiB"], &[("PUSHWIRE_MAX_TOPICS", "7")]).unwrap();
+        assert_eq!((c.history_bytes, c.max_topics), (1 << 30, 7));
+        let c = run(&["--history-bytes", "0"], &[]).unwrap();
+        assert_eq!(c.history_bytes, 0, "0 keeps no history at all");
+        let err = run(&["--max-topics", "0"], &[]).unwrap_err();
+        assert_eq!(err, "--max-topics: \"0\" is not a whole number above 0");
+        assert!(run(&["--history-bytes", "lots"], &[]).unwrap_err().starts_with("--history-bytes: "));
     }
 
     #[test]

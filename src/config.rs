@@ -61,6 +61,24 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// browser that was away for a while to catch up by Last-Event-ID.
 pub const HISTORY: usize = 1000;
 
+/// SPEC §5: "history over `--history-bytes` (default 256 MiB, all topics
+/// together) → the oldest events, across topics, are evicted first". Without
+/// it, history is `--history` per topic times any number of topics: one
+/// anonymous publisher filled this 24 GiB machine in about 90 s (issue 9:
+/// 1,500 × 1 MiB to one topic took 2 GiB). 256 MiB is a thousand topics at
+/// the default `--history` of 256-byte events, or 256 topics of 1 KiB ones,
+/// on any machine a push server runs on. Counted per kept message as its
+/// encoding plus `hub::KEPT_OVERHEAD` (~150 B), so empty events count too.
+pub const HISTORY_BYTES: usize = 256 * 1024 * 1024;
+
+/// SPEC §5: "a publish or subscribe that would create topic number
+/// `--max-topics` + 1 (default 100,000) → `503`". Each topic costs its name,
+/// its sets and a map entry (~250 B) even with no history: 100,000 is 25 MB,
+/// and far more topics than any page set subscribes to. A topic with no
+/// subscriber and no history left is forgotten, so the cap counts topics in
+/// use, not every name ever published to.
+pub const MAX_TOPICS: usize = 100_000;
+
 /// SPEC §5: a stream's queue is bounded by `--max-queue` (1 MiB); past it the
 /// client is a slow consumer and its stream is closed.
 pub const MAX_QUEUE: usize = 1024 * 1024;
@@ -156,6 +174,8 @@ pub struct Config {
     pub drain: Duration,
     pub heartbeat: Duration,
     pub history: usize,
+    pub history_bytes: usize,
+    pub max_topics: usize,
     pub max_queue: usize,
     /// When set, publishing needs `Authorization: Bearer TOKEN`.
     pub publish_token: Option<String>,
@@ -180,6 +200,8 @@ impl Default for Config {
             drain: DRAIN,
             heartbeat: HEARTBEAT,
             history: HISTORY,
+            history_bytes: HISTORY_BYTES,
+            max_topics: MAX_TOPICS,
             max_queue: MAX_QUEUE,
             publish_token: None,
             max_message: MAX_MESSAGE,

@@ -34,6 +34,14 @@ fn main() -> ExitCode {
         eprintln!("pushwire: logger: {e}");
     }
 
+    // Issue 9: publishing is open unless a token is set. On loopback only
+    // this machine can reach it; beyond, anyone who can connect may publish.
+    if !config.listen.ip().is_loopback() && config.publish_token.is_none() {
+        log::warn!(
+            "listening on {} without --publish-token: anyone who can reach it may publish to any topic",
+            config.listen
+        );
+    }
     let server = match Server::bind(*config) {
         Ok(server) => server,
         Err(e) => {

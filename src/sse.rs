@@ -108,7 +108,7 @@ pub const CONTENT_TYPE: &str = "text/event-stream; charset=utf-8";
 /// field. Such characters are replaced by a space rather than refused, so a
 /// publisher's typo cannot break a stream; the publish API refuses CR/LF in
 /// event names up front (SPEC §2: "a name with CR or LF is 400").
-fn field(name: &[u8], value: &str, out: &mut Vec<u8>) {
+pub(crate) fn field(name: &[u8], value: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(name);
     out.extend_from_slice(b": ");
     out.extend(clean_field(value).bytes());

@@ -5,67 +5,14 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::*;
 
-/// An event-stream subscription read off a raw socket.
-struct Stream {
-    socket: TcpStream,
-    buf: Vec<u8>,
-    head: String,
-}
-
-impl Stream {
-    fn open(server: &Server, path: &str, extra: &str) -> Stream {
-        let mut socket = server.connect();
-        write_all(
-            &mut socket,
-            format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n{extra}\r\n").as_bytes(),
-        );
-        let mut s = Stream { socket, buf: Vec::new(), head: String::new() };
-        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
-        s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
-        s
-    }
-
-    /// Reads until `pattern` is in the buffer; its end offset.
-    fn until(&mut self, find: impl Fn(&[u8]) -> Option<usize>, within: Duration) -> Option<usize> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(end) = find(&self.buf) {
-                return Some(end);
-            }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            self.socket.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
-            let mut chunk = [0u8; 65536];
-            match self.socket.read(&mut chunk) {
-                Ok(0) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// The next event block (up to and including its blank line).
-    fn next_block(&mut self, within: Duration) -> Option<String> {
-        let end = self.until(common::sse_unit, within)?;
-        Some(String::from_utf8(self.buf.drain(..end).collect()).unwrap())
-    }
-
-    /// The next block that is not a comment.
-    fn next_event(&mut self) -> String {
-        loop {
-            let block = self.next_block(Duration::from_secs(5)).expect("an event");
-            if !block.starts_with(':') {
-                return block;
-            }
-        }
-    }
-}
+use common::stream::EventStream as Stream;
 
 fn publish(server: &Server, path: &str, body: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec!["-X", "POST", "--data-binary", body];

@@ -35,7 +35,7 @@ use crate::http::request::{Method, Request};
 use crate::http::response::Response;
 use crate::http::route::{self, Found, Methods, Params, Router};
 use crate::http::{site, HttpError};
-use crate::hub::{Hub, Kind};
+use crate::hub::{self, Hub, Kind};
 use crate::key::ConnKey;
 use crate::stats::{HubFigures, Limit, Stats};
 use crate::ws;
@@ -85,6 +85,10 @@ pub enum Action {
     /// Queue these bytes on an event stream or WebSocket (already framed;
     /// shared: a refcount, not a copy).
     Send { to: ConnKey, bytes: Rc<[u8]> },
+    /// Queue `head` (a few bytes of this stream's own, copied), then
+    /// `shared[from..]` by reference: a multi-topic event is its own `id:`
+    /// line and the message's shared encoding after its `id:` line.
+    SendTail { to: ConnKey, head: Vec<u8>, shared: Rc<[u8]>, from: usize },
     /// End an event stream once what is queued has been written (a
     /// WebSocket with Close 1000).
     End { to: ConnKey },
@@ -249,7 +253,11 @@ impl App {
                 max_conns: config.max_conns,
                 history: config.history,
             },
-            hub: Hub::new(config.history),
+            hub: Hub::new(hub::Limits {
+                history: config.history,
+                history_bytes: config.history_bytes,
+                max_topics: config.max_topics,
+            }),
             status: status::Status::default(),
             topics: topics::Topics::default(),
             echoes: Default::default(),
@@ -318,7 +326,7 @@ impl App {
             },
             Route::Poll => {
                 let name = params.get("name").unwrap_or_default();
-                self.topics.poll(req, &name, cx, &self.hub)
+                self.topics.poll(req, &name, cx, &mut self.hub)
             }
             Route::Static => match site::file_for(req.path) {
                 Ok(Some(rel)) => Reply::File(rel),
@@ -333,7 +341,7 @@ impl App {
     /// app may send last words (or must answer the parked request); the
     /// driver then ends the stream and calls [`App::on_end`].
     pub fn on_timeout(&mut self, cx: &Context<'_>, out: &mut Vec<Action>) {
-        self.topics.on_timeout(cx, out);
+        self.topics.on_timeout(cx, &mut self.hub, out);
         for (i, scenario) in self.scenarios.iter_mut().enumerate() {
             let first = out.len();
             scenario.on_timeout(cx, out);
@@ -406,9 +414,10 @@ impl App {
         HubFigures {
             limits: self.limits(stats),
             topics: self.hub.topics(),
-            subscriptions: self.hub.subscriptions_of(Kind::Sse)
-                + self.topics.multi_subscriptions()
-                + self.topics.socket_subscriptions(&self.hub),
+            subscriptions: [Kind::Sse, Kind::Ws, Kind::MultiSse, Kind::MultiWs]
+                .into_iter()
+                .map(|kind| self.hub.subscriptions_of(kind))
+                .sum(),
             published: self.topics.published,
         }
     }
@@ -419,6 +428,7 @@ impl App {
     /// make the server hold (per connection, or in all).
     fn limits(&self, stats: &Stats) -> Vec<Limit> {
         let s = &self.settings;
+        let hub = self.hub.limits();
         let cap = |n: usize| n as u64;
         vec![
             Limit { name: "max_conns", cap: cap(s.max_conns), used: Some(stats.connections()) },
@@ -429,6 +439,12 @@ impl App {
             Limit { name: "max_ws_buffered", cap: cap(s.max_ws_buffered), used: Some(stats.ws_buffered) },
             Limit { name: "message_timeout_ms", cap: s.message_timeout.as_millis() as u64, used: None },
             Limit { name: "history", cap: cap(s.history), used: None },
+            Limit {
+                name: "history_bytes",
+                cap: cap(hub.history_bytes),
+                used: Some(cap(self.hub.kept_bytes())),
+            },
+            Limit { name: "max_topics", cap: cap(hub.max_topics), used: Some(cap(self.hub.topics())) },
         ]
     }
 }

@@ -31,7 +31,7 @@ use super::{last_event_id, Action, Context, Reply, Settings};
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
 use crate::http::route::query;
-use crate::hub::{self, Cursor, Hub, Kind, Message, Next};
+use crate::hub::{self, Cursor, Hub, Kind, Message, Next, TooManyTopics};
 use crate::json;
 use crate::key::ConnKey;
 use crate::sse;
@@ -51,38 +51,31 @@ struct Resuming {
     multi: bool,
 }
 
-/// A stream of several topics, and how far it is in each.
-struct Multi {
-    topics: Vec<Rc<str>>,
-    positions: Vec<u64>,
-}
-
-/// What each subscriber follows, besides what the hub keeps: single-topic
-/// streams and sockets are members of the hub's sets (`Hub::subscribe`,
-/// one 12-byte slot each, O(1) to leave); the rarer multi-topic ones, and
-/// parked long-polls, are kept here.
+/// What the hub does not keep of its subscribers: every subscriber and
+/// long-poll is a member of the hub's sets (O(1) in and out); here are only
+/// the streams still replaying history and what each long-poll waits after.
 #[derive(Default)]
 pub struct Topics {
-    /// Multi-topic streams; their bytes are made per stream.
-    multi: HashMap<ConnKey, Multi>,
-    /// The multi-topic streams of each topic.
-    multi_by_topic: HashMap<Rc<str>, Vec<ConnKey>>,
-    /// Parked long-polls: what each waits for.
-    polls: HashMap<ConnKey, (Rc<str>, u64)>,
-    /// The parked long-polls of each topic.
-    waiting: HashMap<Rc<str>, Vec<ConnKey>>,
-    /// Multi-topic WebSocket subscribers: the topics each follows, and the
-    /// sockets of each topic.
-    multi_sockets: HashMap<ConnKey, Vec<Rc<str>>>,
-    multi_sockets_by_topic: HashMap<Rc<str>, Vec<ConnKey>>,
     /// Streams and sockets replaying history, not yet live.
     resuming: HashMap<ConnKey, Resuming>,
+    /// Parked long-polls: the id each waits after.
+    polls: HashMap<ConnKey, (Rc<str>, u64)>,
     /// Messages published since start.
     pub published: u64,
 }
 
 fn bad_topic() -> Reply {
     Reply::Respond(Response::text(400, "a topic name is 1 to 64 of A-Z a-z 0-9 _ . -"))
+}
+
+/// SPEC §5: "`503` with a JSON error naming the limit".
+fn too_many_topics(e: TooManyTopics) -> Reply {
+    let body = format!(
+        "{{\"error\":\"too many topics: --max-topics {} reached; a topic with no subscriber and no \
+         history left is forgotten\",\"limit\":\"max_topics\",\"max\":{}}}",
+        e.max, e.max
+    );
+    Reply::Respond(Response::json(503, body).header("Retry-After", "5"))
 }
 
 impl Topics {
@@ -134,11 +127,13 @@ impl Topics {
             Ok(accept) => accept,
             Err(refusal) => return refusal,
         };
-        if req.method == Method::Head {
-            return Reply::Upgrade { accept, first: Vec::new() };
+        if let Err(e) = hub.room_for(names) {
+            return too_many_topics(e);
         }
-        let from = query(req.query, "lastEventId").and_then(|v| resume_from(&v, names));
-        self.resume(cx.key, names, from, true, hub, settings.max_queue, out);
+        if req.method != Method::Head {
+            let from = query(req.query, "lastEventId").and_then(|v| resume_from(&v, names));
+            self.resume(cx.key, names, from, true, hub, settings.max_queue, out);
+        }
         Reply::Upgrade { accept, first: Vec::new() }
     }
 
@@ -172,7 +167,8 @@ impl Topics {
             });
             return;
         }
-        self.deliver(&topic, None, data, binary, hub, out);
+        // The topic exists (this socket follows it): no new topic, no 503.
+        let _ = self.deliver(&topic, None, data, binary, hub, out);
     }
 
     /// An event stream of one or several topics: from where its
@@ -188,6 +184,9 @@ impl Topics {
     ) -> Reply {
         if let Some(refusal) = refuse_subscription(req) {
             return refusal;
+        }
+        if let Err(e) = hub.room_for(names) {
+            return too_many_topics(e);
         }
         if req.method != Method::Head {
             // An id that is not one of ours (garbage, or another server's
@@ -236,7 +235,7 @@ impl Topics {
         let mut used = 0;
         loop {
             let next = r.cursor.peek(hub);
-            let bytes: Rc<[u8]> = match &next {
+            let action = match &next {
                 Next::CaughtUp => break,
                 Next::Reset { .. } if r.ws => {
                     // SPEC §2: a socket cannot be told of a gap in-band.
@@ -250,75 +249,57 @@ impl Topics {
                         true => hub::encode_reset_multi(topic_at(&r.cursor, *topic), *oldest, &mut bytes),
                         false => hub::encode_reset(*oldest, &mut bytes),
                     }
-                    bytes.into()
+                    Action::Send { to: key, bytes: bytes.into() }
                 }
-                Next::Message { msg, .. } if !r.multi && !r.ws => msg.sse.clone(),
-                Next::Message { msg, .. } if !r.multi => socket_frame(msg),
-                Next::Message { msg, .. } if r.ws => multi_socket_frame(msg),
+                Next::Message { msg, .. } if !r.multi && !r.ws => {
+                    Action::Send { to: key, bytes: msg.sse.clone() }
+                }
+                Next::Message { msg, .. } if !r.multi => {
+                    Action::Send { to: key, bytes: socket_frame(msg, &msg.data()) }
+                }
+                Next::Message { msg, .. } if r.ws => Action::Send { to: key, bytes: multi_socket_frame(msg) },
                 Next::Message { topic, msg } => {
-                    let names: Vec<&str> = r.cursor.topics().collect();
                     let mut positions: Vec<u64> = r.cursor.positions().collect();
                     positions[*topic] = msg.id;
-                    let mut bytes = Vec::with_capacity(msg.sse.len() + 64);
-                    hub::encode_multi(msg, &names, &positions, &mut bytes);
-                    bytes.into()
+                    let mut head = Vec::with_capacity(64);
+                    hub::encode_multi_head(msg, r.cursor.topics().zip(positions), &mut head);
+                    Action::SendTail { to: key, head, shared: msg.sse.clone(), from: msg.after_id() }
                 }
+            };
+            let len = match &action {
+                Action::Send { bytes, .. } => bytes.len(),
+                Action::SendTail { head, shared, from, .. } => head.len() + shared.len() - from,
+                _ => 0,
             };
             // SPEC §5: never more than --max-queue queued at once; an empty
             // queue takes any one piece, as a live queue takes any event.
-            if !(empty && used == 0) && used + bytes.len() > room {
+            if !(empty && used == 0) && used + len > room {
                 return true;
             }
-            used += bytes.len();
-            out.push(Action::Send { to: key, bytes });
+            used += len;
+            out.push(action);
             r.cursor.advance(&next);
         }
         // Caught up: live from here (nothing was published since `peek`).
         let Some(r) = self.resuming.remove(&key) else { return false };
         let names: Vec<&str> = r.cursor.topics().collect();
-        match (r.ws, r.multi) {
-            (false, false) => {
-                hub.subscribe(names[0], key, Kind::Sse);
+        let joined = match (r.ws, r.multi) {
+            (false, false) => hub.subscribe(names[0], key, Kind::Sse).map(drop),
+            (true, false) => hub.subscribe(names[0], key, Kind::Ws).map(drop),
+            (ws, true) => {
+                let kind = if ws { Kind::MultiWs } else { Kind::MultiSse };
+                hub.subscribe_multi(&names, key, kind, r.cursor.positions().collect())
             }
-            (true, false) => {
-                hub.subscribe(names[0], key, Kind::Ws);
-            }
-            (false, true) => {
-                let topics: Vec<Rc<str>> = names.iter().map(|&t| Rc::from(t)).collect();
-                for topic in &topics {
-                    self.multi_by_topic.entry(topic.clone()).or_default().push(key);
-                }
-                self.multi.insert(key, Multi { topics, positions: r.cursor.positions().collect() });
-            }
-            (true, true) => {
-                let topics: Vec<Rc<str>> = names.iter().map(|&t| Rc::from(t)).collect();
-                for topic in &topics {
-                    self.multi_sockets_by_topic.entry(topic.clone()).or_default().push(key);
-                }
-                self.multi_sockets.insert(key, topics);
-            }
+        };
+        if let Err(e) = joined {
+            // The topics were there, or there was room, when the stream
+            // started; a replay later, others took the room. It cannot go
+            // live: a WebSocket is told to come back (1013), a stream ends
+            // and its EventSource reconnects from where it is.
+            log::info!("conn={key} cannot go live: --max-topics {} reached", e.max);
+            out.push(Action::Close { to: key, code: ws::close::TRY_AGAIN_LATER, reason: "too many topics" });
         }
         false
-    }
-
-    /// Delivers a message to the multi-topic streams that include its topic.
-    fn send_multi(&mut self, msg: &Message, out: &mut Vec<Action>) -> usize {
-        let Some(keys) = self.multi_by_topic.get(&msg.topic) else { return 0 };
-        for &to in keys {
-            let Some(stream) = self.multi.get_mut(&to) else { continue };
-            let Some(i) = stream.topics.iter().position(|t| *t == msg.topic) else { continue };
-            stream.positions[i] = msg.id;
-            let names: Vec<&str> = stream.topics.iter().map(|t| &**t).collect();
-            let mut bytes = Vec::with_capacity(msg.sse.len() + 64);
-            hub::encode_multi(msg, &names, &stream.positions, &mut bytes);
-            out.push(Action::Send { to, bytes: bytes.into() });
-        }
-        keys.len()
-    }
-
-    /// Subscriptions held by multi-topic streams (the hub counts the rest).
-    pub fn multi_subscriptions(&self) -> usize {
-        self.multi.values().map(|m| m.topics.len()).sum()
     }
 
     fn publish(
@@ -354,8 +335,12 @@ impl Topics {
                 "a text message must be UTF-8 (send Content-Type: application/octet-stream for binary)",
             ));
         }
-        let (id, delivered) = self.deliver(name, event.as_deref(), &req.body, binary, hub, out);
-        Reply::Respond(Response::json(202, format!("{{\"id\":{id},\"subscribers\":{delivered}}}")))
+        match self.deliver(name, event.as_deref(), &req.body, binary, hub, out) {
+            Ok((id, reached)) => {
+                Reply::Respond(Response::json(202, format!("{{\"id\":{id},\"subscribers\":{reached}}}")))
+            }
+            Err(e) => too_many_topics(e),
+        }
     }
 
     /// Publishes and hands the message to every kind of subscriber, each
@@ -368,57 +353,47 @@ impl Topics {
         binary: bool,
         hub: &mut Hub,
         out: &mut Vec<Action>,
-    ) -> (u64, usize) {
+    ) -> Result<(u64, usize), TooManyTopics> {
+        let d = hub.publish(name, event, data, binary)?;
         self.published += 1;
-        let (msg, subscribers) = hub.publish(name, event, data, binary);
-        let mut delivered = subscribers.sse.len();
-        out.extend(subscribers.sse.iter().map(|&to| Action::Send { to, bytes: msg.sse.clone() }));
-        delivered += self.send_multi(&msg, out);
-        delivered += self.send_sockets(&msg, subscribers.ws, out);
-        delivered += self.wake_polls(&msg, hub, out);
-        (msg.id, delivered)
-    }
-
-    /// WebSocket subscribers: one frame for the topic's single-topic
-    /// sockets (`keys`, from the hub) and one JSON frame for multi-topic
-    /// ones, each made once and shared.
-    fn send_sockets(&mut self, msg: &Message, keys: &[ConnKey], out: &mut Vec<Action>) -> usize {
-        let mut reached = 0;
-        if !keys.is_empty() {
-            let frame = socket_frame(msg);
-            out.extend(keys.iter().map(|&to| Action::Send { to, bytes: frame.clone() }));
-            reached += keys.len();
+        let msg = &d.msg;
+        out.extend(d.sse.iter().map(|&to| Action::Send { to, bytes: msg.sse.clone() }));
+        if !d.ws.is_empty() {
+            // From the bytes in hand: no base64 decode for a binary message.
+            let frame = socket_frame(msg, data);
+            out.extend(d.ws.iter().map(|&to| Action::Send { to, bytes: frame.clone() }));
         }
-        if let Some(keys) = self.multi_sockets_by_topic.get(&msg.topic) {
+        if !d.multi_ws.is_empty() {
             let frame = multi_socket_frame(msg);
-            out.extend(keys.iter().map(|&to| Action::Send { to, bytes: frame.clone() }));
-            reached += keys.len();
+            out.extend(d.multi_ws.iter().map(|&to| Action::Send { to, bytes: frame.clone() }));
         }
-        reached
-    }
-
-    /// Answers every long-poll waiting on the message's topic.
-    fn wake_polls(&mut self, msg: &Message, hub: &Hub, out: &mut Vec<Action>) -> usize {
-        let Some(keys) = self.waiting.remove(&msg.topic) else { return 0 };
-        for &key in &keys {
+        let from = msg.after_id();
+        let reached = d.reached();
+        let (id, multi_sse, polls) = (msg.id, d.multi_sse, d.polls);
+        let shared = Rc::clone(&msg.sse);
+        out.extend(multi_sse.into_iter().map(|(to, head)| Action::SendTail {
+            to,
+            head,
+            shared: Rc::clone(&shared),
+            from,
+        }));
+        for key in polls {
             if let Some((topic, since)) = self.polls.remove(&key) {
                 out.push(Action::Respond { to: key, response: poll_answer(hub, &topic, since) });
             }
         }
-        keys.len()
+        Ok((id, reached))
     }
 
-    pub fn poll(&mut self, req: &Request<'_>, name: &str, cx: &Context<'_>, hub: &Hub) -> Reply {
+    pub fn poll(&mut self, req: &Request<'_>, name: &str, cx: &Context<'_>, hub: &mut Hub) -> Reply {
         if !hub::valid_topic(name) {
             return bad_topic();
         }
         let since = match query(req.query, "since").filter(|v| !v.is_empty()) {
             None => 0,
-            Some(v) => match v.parse::<u64>() {
-                Ok(n) => n,
-                Err(_) => {
-                    return Reply::Respond(Response::text(400, "since must be an event id (an integer)"))
-                }
+            Some(v) => match sse::parse_id(&v) {
+                Some(n) => n,
+                None => return Reply::Respond(Response::text(400, "since must be an event id (digits)")),
             },
         };
         let timeout = match query(req.query, "timeout").filter(|v| !v.is_empty()) {
@@ -432,62 +407,27 @@ impl Topics {
         if hub.last_id(name) > since || timeout.is_zero() {
             return Reply::Respond(poll_answer(hub, name, since));
         }
-        let topic: Rc<str> = name.into();
-        self.waiting.entry(topic.clone()).or_default().push(cx.key);
-        self.polls.insert(cx.key, (topic, since));
+        if let Err(e) = hub.subscribe(name, cx.key, Kind::Poll) {
+            return too_many_topics(e);
+        }
+        self.polls.insert(cx.key, (name.into(), since));
         Reply::Park { timeout }
     }
 
     /// A parked long-poll's time is up: `200 []` (SPEC §2).
-    pub fn on_timeout(&mut self, cx: &Context<'_>, out: &mut Vec<Action>) {
-        if let Some((topic, _)) = self.polls.remove(&cx.key) {
-            self.unwait(&topic, cx.key);
+    pub fn on_timeout(&mut self, cx: &Context<'_>, hub: &mut Hub, out: &mut Vec<Action>) {
+        if self.polls.remove(&cx.key).is_some() {
+            hub.unsubscribe(cx.key);
             out.push(Action::Respond { to: cx.key, response: Response::json(200, "[]".into()) });
         }
     }
 
+    /// A stream, socket or long-poll is over. O(1) (O(topics) for a
+    /// multi-topic one).
     pub fn forget(&mut self, key: ConnKey, hub: &mut Hub) {
-        // O(1), a single-topic stream's or socket's.
         hub.unsubscribe(key);
         self.resuming.remove(&key);
-        if let Some(stream) = self.multi.remove(&key) {
-            for topic in &stream.topics {
-                if let Some(keys) = self.multi_by_topic.get_mut(topic) {
-                    keys.retain(|&k| k != key);
-                    if keys.is_empty() {
-                        self.multi_by_topic.remove(topic);
-                    }
-                }
-            }
-        }
-        if let Some((topic, _)) = self.polls.remove(&key) {
-            self.unwait(&topic, key);
-        }
-        if let Some(topics) = self.multi_sockets.remove(&key) {
-            for topic in &topics {
-                if let Some(keys) = self.multi_sockets_by_topic.get_mut(topic) {
-                    keys.retain(|&k| k != key);
-                    if keys.is_empty() {
-                        self.multi_sockets_by_topic.remove(topic);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Subscriptions held by WebSocket subscribers, single-topic ones (in
-    /// the hub) and multi-topic ones.
-    pub fn socket_subscriptions(&self, hub: &Hub) -> usize {
-        hub.subscriptions_of(Kind::Ws) + self.multi_sockets.values().map(Vec::len).sum::<usize>()
-    }
-
-    fn unwait(&mut self, topic: &Rc<str>, key: ConnKey) {
-        if let Some(keys) = self.waiting.get_mut(topic) {
-            keys.retain(|&k| k != key);
-            if keys.is_empty() {
-                self.waiting.remove(topic);
-            }
-        }
+        self.polls.remove(&key);
     }
 }
 
@@ -509,22 +449,23 @@ fn topic_at(cursor: &Cursor, i: usize) -> &str {
 }
 
 /// A message as one frame for a single-topic socket: text, or binary if it
-/// was published as binary (SPEC §2).
-fn socket_frame(msg: &Message) -> Rc<[u8]> {
+/// was published as binary (SPEC §2). `data`: its body.
+fn socket_frame(msg: &Message, data: &[u8]) -> Rc<[u8]> {
     let opcode = if msg.binary { ws::OpCode::Binary } else { ws::OpCode::Text };
-    let mut frame = Vec::with_capacity(msg.data.len() + ws::frame::MAX_HEADER);
-    ws::encode(opcode, &msg.data, &mut frame);
+    let mut frame = Vec::with_capacity(data.len() + ws::frame::MAX_HEADER);
+    ws::encode(opcode, data, &mut frame);
     frame.into()
 }
 
 /// A message as a multi-topic socket gets it: a text frame of JSON
 /// `{"topic":…,"id":…,"data":…}` (binary data in base64, as on SSE).
 fn multi_socket_frame(msg: &Message) -> Rc<[u8]> {
-    let mut json = String::with_capacity(msg.data.len() + 64);
+    let text = msg.text();
+    let mut json = String::with_capacity(text.len() + 64);
     json.push_str("{\"topic\":");
     json::push_str(&mut json, &msg.topic);
     let _ = write!(json, ",\"id\":{},\"data\":", msg.id);
-    json::push_str(&mut json, &hub::text_of(msg));
+    json::push_str(&mut json, &text);
     json.push('}');
     let mut frame = Vec::with_capacity(json.len() + ws::frame::MAX_HEADER);
     ws::encode(ws::OpCode::Text, json.as_bytes(), &mut frame);
@@ -558,7 +499,7 @@ fn poll_answer(hub: &Hub, topic: &str, since: u64) -> Response {
             None => body.push_str("null"),
         }
         body.push_str(",\"data\":");
-        json::push_str(&mut body, &hub::text_of(msg));
+        json::push_str(&mut body, &msg.text());
         body.push('}');
     }
     body.push(']');

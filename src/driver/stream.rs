@@ -89,7 +89,8 @@ impl Server {
             }
             for action in batch.drain(..) {
                 match action {
-                    Action::Send { to, bytes } => self.deliver(to, bytes),
+                    Action::Send { to, bytes } => self.deliver(to, &[], bytes, 0),
+                    Action::SendTail { to, head, shared, from } => self.deliver(to, &head, shared, from),
                     Action::End { to } => {
                         if let Some(index) = self.index_of(to) {
                             self.end_stream(index, End::Done);
@@ -124,7 +125,9 @@ impl Server {
     }
 
     /// Queues shared bytes on a stream, enforcing the slow-consumer cap.
-    fn deliver(&mut self, to: ConnKey, bytes: Rc<[u8]>) {
+    /// `head` (copied) then `bytes[from..]` (by reference) are one event or
+    /// frame.
+    fn deliver(&mut self, to: ConnKey, head: &[u8], bytes: Rc<[u8]>, from: usize) {
         let Some(index) = self.index_of(to) else { return };
         let now = self.now;
         let conn = &mut self.conns[index];
@@ -140,12 +143,15 @@ impl Server {
         // it, the stream is closed (the client catches up from history when
         // it reconnects with Last-Event-ID). An empty queue takes any event,
         // however large: one big message must not drop a reader that keeps up.
-        if !self.room_for(index, bytes.len()) {
+        if !self.room_for(index, head.len() + bytes.len().saturating_sub(from)) {
             return;
         }
         let conn = &mut self.conns[index];
         let out = conn.out.get_or_insert_with(|| self.pool.take());
-        out.push_shared(bytes);
+        if !head.is_empty() {
+            out.push_bytes(head);
+        }
+        out.push_shared_from(bytes, from);
         self.stats.messages_out += 1;
         self.mark_dirty(index);
         // "No data sent for the timeout" ends an idle stream; an event is data.

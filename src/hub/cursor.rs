@@ -128,10 +128,13 @@ mod tests {
         }
     }
 
+    /// A topic with `count` messages, and a subscriber that keeps it (and
+    /// its ids) even when nothing is kept.
     fn hub_with(history: usize, topic: &str, count: u64) -> Hub {
-        let mut hub = Hub::new(history);
+        let mut hub = Hub::new(crate::hub::tests::limits(history));
+        hub.subscribe(topic, crate::key::ConnKey { index: 99, gen: 0 }, crate::hub::Kind::Ws).unwrap();
         for _ in 0..count {
-            hub.publish(topic, None, b"x", false);
+            hub.publish(topic, None, b"x", false).unwrap();
         }
         hub
     }
@@ -172,9 +175,9 @@ mod tests {
 
     #[test]
     fn several_topics_in_order_then_caught_up() {
-        let mut hub = Hub::new(3);
+        let mut hub = Hub::new(crate::hub::tests::limits(3));
         for t in ["a", "b", "a", "a", "a", "b"] {
-            hub.publish(t, None, b"x", false);
+            hub.publish(t, None, b"x", false).unwrap();
         }
         // a: 1..4 with 2..4 kept; b: 1, 2.
         let mut cursor = Cursor::new(&["a", "b", "c"], &[1, 0, 7]);
@@ -188,7 +191,7 @@ mod tests {
         let mut cursor = Cursor::new(&["t"], &[0]);
         let next = cursor.peek(&hub);
         cursor.advance(&next);
-        hub.publish("t", None, b"x", false);
+        hub.publish("t", None, b"x", false).unwrap();
         assert_eq!(drain(&hub, &mut cursor), ["t2", "t3", "t4"]);
     }
 
@@ -201,7 +204,7 @@ mod tests {
         cursor.advance(&next);
         // Meanwhile 4, 5, 6 push 1..3 out: the client has 1 and needs 2.
         for _ in 0..3 {
-            hub.publish("t", None, b"x", false);
+            hub.publish("t", None, b"x", false).unwrap();
         }
         assert_eq!(drain(&hub, &mut cursor), ["rt:4", "t4", "t5", "t6"]);
     }

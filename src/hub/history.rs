@@ -58,18 +58,38 @@ impl History {
     }
 
     /// Records the message that took [`next_id`](Self::next_id), dropping
-    /// the oldest kept one if that makes more than `cap`. With `cap == 0`
-    /// only the id counter moves.
-    pub(super) fn push(&mut self, msg: &Rc<Message>, cap: usize) {
+    /// the oldest kept one if that makes more than `cap` (returned, so the
+    /// hub can count its bytes out). With `cap == 0` only the id counter
+    /// moves.
+    pub(super) fn push(&mut self, msg: &Rc<Message>, cap: usize) -> Option<Rc<Message>> {
         debug_assert_eq!(msg.id, self.next_id(), "ids are dense");
         self.last_id = msg.id;
         if cap == 0 {
-            return;
+            return None;
         }
-        if self.ring.len() >= cap {
-            self.ring.pop_front();
-        }
+        let dropped = if self.ring.len() >= cap { self.ring.pop_front() } else { None };
         self.ring.push_back(Rc::clone(msg));
+        dropped
+    }
+
+    /// Drops the oldest kept message (`--history-bytes` eviction). The ring
+    /// stays a contiguous run ending at the last id, so `first_kept` moves up.
+    pub(super) fn pop_front(&mut self) -> Option<Rc<Message>> {
+        let dropped = self.ring.pop_front();
+        // A ring that held thousands and now holds a few gives memory back.
+        if self.ring.len() < self.ring.capacity() / 4 {
+            self.ring.shrink_to(self.ring.len() * 2);
+        }
+        dropped
+    }
+
+    /// The oldest kept message.
+    pub(super) fn front(&self) -> Option<&Rc<Message>> {
+        self.ring.front()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.ring.is_empty()
     }
 
     /// The message with this id, if it is kept. O(1): ids are dense.
@@ -104,14 +124,7 @@ mod tests {
     use super::*;
 
     fn message(id: u64) -> Rc<Message> {
-        Rc::new(Message {
-            topic: "t".into(),
-            id,
-            event: None,
-            data: Rc::from(&b""[..]),
-            binary: false,
-            sse: Rc::from(&b""[..]),
-        })
+        Rc::new(Message::new("t".into(), id, None, b"", false, id))
     }
 
     fn filled(cap: usize, count: u64) -> History {
@@ -186,6 +199,18 @@ mod tests {
         want.extend([Some(8), Some(9), Some(10), None]);
         assert_eq!(got, want);
         assert!(filled(0, 5).get(5).is_none());
+    }
+
+    #[test]
+    fn push_returns_what_the_cap_drops_and_pop_front_moves_the_start() {
+        let mut h = filled(2, 2);
+        assert!(h.push(&message(3), 2).is_some_and(|m| m.id == 1));
+        assert_eq!(h.pop_front().map(|m| m.id), Some(2));
+        assert_eq!((h.first_kept(), h.last_id(), h.front().map(|m| m.id)), (3, 3, Some(3)));
+        assert_eq!(h.pop_front().map(|m| m.id), Some(3));
+        assert!(h.is_empty());
+        assert_eq!((h.first_kept(), h.next_id()), (4, 4), "ids go on when nothing is kept");
+        assert!(h.replay(1).reset == Some(4));
     }
 
     #[test]

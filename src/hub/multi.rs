@@ -90,13 +90,19 @@ pub fn parse_positions(last_event_id: &str, topics: &[&str]) -> Option<Vec<u64>>
     Some(positions.into_iter().map(|p| p.unwrap_or(0)).collect())
 }
 
-/// Appends `msg` for a multi-topic stream whose positions, counting this
-/// message, are `positions` (same order as `topics`):
-/// `id: a:5,b:7\nevent: {event, or else the topic}\ndata: …\n\n`.
-pub fn encode_multi(msg: &Message, topics: &[&str], positions: &[u64], out: &mut Vec<u8>) {
-    debug_assert_eq!(topics.len(), positions.len());
+/// Appends the lines of `msg` that are a multi-topic stream's own, given
+/// its `(topic, position)` pairs counting this message: `id: a:5,b:7\n`,
+/// and `event: {topic}\n` when the message has no name. The rest of the
+/// event is the message's shared tail, `msg.sse[msg.after_id()..]`: queued
+/// by reference, not copied (a 1 MiB publish to 2,000 multi-topic streams
+/// is 2,000 small heads, not 2 GiB).
+pub fn encode_multi_head<'a>(
+    msg: &Message,
+    positions: impl Iterator<Item = (&'a str, u64)>,
+    out: &mut Vec<u8>,
+) {
     out.extend_from_slice(b"id: ");
-    for (i, (topic, &position)) in topics.iter().zip(positions).enumerate() {
+    for (i, (topic, position)) in positions.enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -110,13 +116,6 @@ pub fn encode_multi(msg: &Message, topics: &[&str], positions: &[u64], out: &mut
         out.extend_from_slice(clean_field(&msg.topic).as_bytes());
         out.push(b'\n');
     }
-    // `msg.sse` is `id: {id}\n` then the named event (if any) and the data
-    // lines: everything after its first line is what this stream sends too.
-    let rest = match msg.sse.iter().position(|&b| b == b'\n') {
-        Some(end) => &msg.sse[end + 1..],
-        None => &msg.sse[..],
-    };
-    out.extend_from_slice(rest);
 }
 
 /// The reset of [`encode_reset`](super::encode_reset) on a multi-topic
@@ -133,6 +132,9 @@ pub fn encode_reset_multi(topic: &str, oldest: u64, out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
+    use std::rc::Rc;
+
+    use super::super::tests::limits;
     use super::super::Hub;
     use super::*;
 
@@ -207,15 +209,27 @@ mod tests {
         }
     }
 
+    /// The head and the shared tail, as a stream receives them.
+    fn encode_multi(msg: &Message, topics: &[&str], positions: &[u64]) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_multi_head(msg, topics.iter().copied().zip(positions.iter().copied()), &mut out);
+        out.extend_from_slice(&msg.sse[msg.after_id()..]);
+        out
+    }
+
+    fn publish(hub: &mut Hub, topic: &str, event: Option<&str>, data: &[u8], binary: bool) -> Rc<Message> {
+        hub.publish(topic, event, data, binary).expect("room").msg
+    }
+
     #[test]
     fn encode_multi_bytes() {
-        let mut hub = Hub::new(10);
+        let mut hub = Hub::new(limits(10));
         for _ in 0..4 {
-            hub.publish("a", None, b"old", false);
+            publish(&mut hub, "a", None, b"old", false);
         }
-        let (plain, _) = hub.publish("a", None, b"x\ny", false);
-        let (named, _) = hub.publish("b", Some("price"), b"4.20", false);
-        let (binary, _) = hub.publish("b", None, b"hi", true);
+        let plain = publish(&mut hub, "a", None, b"x\ny", false);
+        let named = publish(&mut hub, "b", Some("price"), b"4.20", false);
+        let binary = publish(&mut hub, "b", None, b"hi", true);
         let topics = ["a", "b"];
         let cases: &[(&Message, [u64; 2], &str)] = &[
             (&plain, [5, 0], "id: a:5,b:0\nevent: a\ndata: x\ndata: y\n\n"),
@@ -223,20 +237,18 @@ mod tests {
             (&binary, [5, 2], "id: a:5,b:2\nevent: b\ndata: aGk=\n\n"),
         ];
         for (msg, positions, want) in cases {
-            let mut out = Vec::new();
-            encode_multi(msg, &topics, positions, &mut out);
+            let out = encode_multi(msg, &topics, positions);
             assert_eq!(std::str::from_utf8(&out).unwrap(), *want);
         }
     }
 
     #[test]
     fn encode_multi_ids_parse_back_to_the_positions() {
-        let mut hub = Hub::new(10);
-        let (msg, _) = hub.publish("news.eu", None, b"x", false);
+        let mut hub = Hub::new(limits(10));
+        let msg = publish(&mut hub, "news.eu", None, b"x", false);
         let topics = ["prices", "news.eu", "chat-1"];
         let positions = [u64::MAX, 1, 0];
-        let mut out = Vec::new();
-        encode_multi(&msg, &topics, &positions, &mut out);
+        let out = encode_multi(&msg, &topics, &positions);
         let wire = std::str::from_utf8(&out).unwrap();
         let id = wire.lines().next().and_then(|l| l.strip_prefix("id: ")).unwrap();
         assert_eq!(parse_positions(id, &topics).as_deref(), Some(&positions[..]));

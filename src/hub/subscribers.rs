@@ -1,10 +1,11 @@
-//! The single-topic subscribers of a topic: one contiguous slice per kind,
-//! which is what a publish hands to the caller, and where each member sits
-//! in it, so that removal is O(1).
+//! The subscribers of a topic: one contiguous slice per kind, which is what
+//! a publish hands to the caller, and where each member sits in it, so that
+//! removal is O(1).
 //!
-//! SSE streams and WebSocket sockets get different bytes for the same
-//! message (an event, a frame), so each kind has its own `Vec<ConnKey>`: a
-//! publish walks two slices and never asks a subscriber what it is.
+//! Each kind gets different bytes for the same message (an event, a frame,
+//! a multi-topic event or frame, a long-poll's answer), so each has its own
+//! `Vec<ConnKey>`: a publish walks the slices and never asks a subscriber
+//! what it is.
 //!
 //! A `Vec` alone makes removal O(n) (find, then shift). So the hub keeps, per
 //! member, a [`Member`] in one hub-wide [`ConnMap`](crate::key_map::ConnMap):
@@ -17,23 +18,36 @@ use std::num::NonZeroU32;
 
 use crate::key::ConnKey;
 
-/// What a single-topic subscriber receives a message as.
+/// What a subscriber receives a message as.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Kind {
-    /// An event stream: `Message::sse`, the event encoded once.
+    /// An event stream of one topic: `Message::sse`, the event encoded once.
     Sse,
-    /// A WebSocket: one frame (text, or binary if published as binary),
-    /// framed once by the caller.
+    /// A WebSocket of one topic: one frame (text, or binary if published as
+    /// binary), framed once by the caller.
     Ws,
+    /// An event stream of several topics: its own `id:` line, then the
+    /// message's shared encoding (hub/multi.rs).
+    MultiSse,
+    /// A WebSocket of several topics: one JSON frame, made once.
+    MultiWs,
+    /// A parked long-poll (SPEC §2 `/poll`): answered, and gone, at the
+    /// topic's next publish.
+    Poll,
 }
 
 impl Kind {
-    const ALL: [Kind; 2] = [Kind::Sse, Kind::Ws];
+    pub(super) const ALL: [Kind; 5] = [Kind::Sse, Kind::Ws, Kind::MultiSse, Kind::MultiWs, Kind::Poll];
 
-    fn bit(self) -> u32 {
-        self as u32
+    /// Whether a connection of this kind follows several topics (and so is
+    /// in `Hub::multi`, not `Hub::members`).
+    pub(super) fn multi(self) -> bool {
+        matches!(self, Kind::MultiSse | Kind::MultiWs)
     }
 }
+
+/// Bits of [`Member::at`] that hold the kind.
+const KIND_BITS: u32 = 3;
 
 /// Where a member is: its topic, its kind and its position in that topic's
 /// slice of that kind, in 8 bytes, so that a [`ConnMap`] slot, which adds
@@ -46,9 +60,9 @@ pub(super) struct Member {
     /// The topic's index in the hub's slab, plus one: the `NonZero` is the
     /// niche that stores the slot's `None`.
     topic: NonZeroU32,
-    /// `position << 1 | kind`. A position is below the number of open
-    /// connections, and Linux caps a process's descriptors (`fs.nr_open`)
-    /// below 2^31, so the shift loses nothing.
+    /// `position << 3 | kind`. A position is below the number of open
+    /// connections, and Linux caps a process's descriptors (`fs.nr_open`,
+    /// 2^20 by default) far below 2^29, so the shift loses nothing.
     at: u32,
 }
 
@@ -67,11 +81,11 @@ impl Member {
     }
 
     pub(super) fn kind(self) -> Kind {
-        Kind::ALL[(self.at & 1) as usize]
+        Kind::ALL[((self.at & ((1 << KIND_BITS) - 1)) as usize).min(Kind::ALL.len() - 1)]
     }
 
     pub(super) fn position(self) -> u32 {
-        self.at >> 1
+        self.at >> KIND_BITS
     }
 
     /// The same member after a removal moved it to `position`.
@@ -80,34 +94,32 @@ impl Member {
     }
 
     fn pack(position: u32, kind: Kind) -> u32 {
-        debug_assert!(position < 1 << 31, "position {position}");
-        position << 1 | kind.bit()
+        debug_assert!(position < 1 << (32 - KIND_BITS), "position {position}");
+        position << KIND_BITS | kind as u32
     }
 }
 
-/// One topic's single-topic subscribers, densely, per kind.
+/// One topic's subscribers, densely, per kind.
 #[derive(Debug, Default)]
 pub(super) struct Sets {
-    sse: Vec<ConnKey>,
-    ws: Vec<ConnKey>,
+    keys: [Vec<ConnKey>; Kind::ALL.len()],
 }
 
 impl Sets {
     pub(super) fn of(&self, kind: Kind) -> &[ConnKey] {
-        match kind {
-            Kind::Sse => &self.sse,
-            Kind::Ws => &self.ws,
-        }
+        &self.keys[kind as usize]
     }
 
     fn of_mut(&mut self, kind: Kind) -> &mut Vec<ConnKey> {
-        match kind {
-            Kind::Sse => &mut self.sse,
-            Kind::Ws => &mut self.ws,
-        }
+        &mut self.keys[kind as usize]
     }
 
-    /// Appends `key` to the `kind` slice; its position there. (Below 2^31:
+    /// Takes every member of one kind out (the long-polls a publish answers).
+    pub(super) fn take(&mut self, kind: Kind) -> Vec<ConnKey> {
+        std::mem::take(self.of_mut(kind))
+    }
+
+    /// Appends `key` to the `kind` slice; its position there. (Below 2^29:
     /// see [`Member::at`].)
     pub(super) fn push(&mut self, kind: Kind, key: ConnKey) -> u32 {
         let keys = self.of_mut(kind);
@@ -136,12 +148,12 @@ impl Sets {
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.sse.is_empty() && self.ws.is_empty()
+        self.keys.iter().all(Vec::is_empty)
     }
 
     #[cfg(test)]
     pub(super) fn capacity(&self) -> usize {
-        self.sse.capacity() + self.ws.capacity()
+        self.keys.iter().map(Vec::capacity).sum()
     }
 }
 
@@ -160,8 +172,11 @@ mod tests {
             (0, Kind::Ws, 0),
             (1, Kind::Ws, 1),
             (41, Kind::Sse, 12_345),
-            (u32::MAX as usize - 1, Kind::Ws, (1 << 31) - 1),
-            (u32::MAX as usize - 1, Kind::Sse, (1 << 31) - 1),
+            (7, Kind::MultiSse, 3),
+            (7, Kind::MultiWs, 4),
+            (7, Kind::Poll, 5),
+            (u32::MAX as usize - 1, Kind::Ws, (1 << 29) - 1),
+            (u32::MAX as usize - 1, Kind::Poll, (1 << 29) - 1),
         ];
         for &(topic, kind, position) in cases {
             let m = Member::new(topic, kind, position);

@@ -47,6 +47,12 @@ impl EventStream {
         }
     }
 
+    /// The next unit: an event with its blank line, or a comment line.
+    pub fn next_block(&mut self, within: Duration) -> Option<String> {
+        let end = self.until(sse_unit, within)?;
+        Some(String::from_utf8(self.buf.drain(..end).collect()).expect("UTF-8"))
+    }
+
     /// The next event, skipping comment lines (heartbeats).
     pub fn next_event_within(&mut self, within: Duration) -> Option<String> {
         let deadline = Instant::now() + within;
