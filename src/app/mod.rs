@@ -435,6 +435,13 @@ impl App {
             Limit { name: "max_head", cap: cap(crate::config::MAX_HEAD), used: None },
             Limit { name: "max_body", cap: cap(s.max_body), used: None },
             Limit { name: "max_queue", cap: cap(s.max_queue), used: None },
+            // Twice --max-queue while the write budget, not the client, holds a queue back.
+            Limit {
+                name: "max_queue_deferred",
+                cap: cap(s.max_queue.saturating_mul(crate::config::DEFERRED_QUEUE_FACTOR)),
+                used: None,
+            },
+            Limit { name: "write_budget", cap: cap(crate::config::WRITE_BUDGET), used: None },
             Limit { name: "max_message", cap: cap(s.max_message), used: None },
             Limit { name: "max_ws_buffered", cap: cap(s.max_ws_buffered), used: Some(stats.ws_buffered) },
             Limit { name: "message_timeout_ms", cap: s.message_timeout.as_millis() as u64, used: None },
@@ -445,6 +452,7 @@ impl App {
                 used: Some(cap(self.hub.kept_bytes())),
             },
             Limit { name: "max_topics", cap: cap(hub.max_topics), used: Some(cap(self.hub.topics())) },
+            Limit { name: "topics_per_stream", cap: cap(hub::MAX_TOPICS), used: None },
         ]
     }
 }
