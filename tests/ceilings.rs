@@ -70,14 +70,14 @@ fn a_topic_past_max_topics_is_503_with_a_json_error() {
 #[test]
 fn a_topic_with_no_subscriber_and_no_history_is_forgotten_and_frees_its_place() {
     let server = Server::start(&["--max-topics", "1", "--history", "0"]);
-    // Nothing kept, nobody listening: the topic goes at once (and its ids
-    // start again).
-    assert!(publish_id(&server, "a") == 1 && publish_id(&server, "a") == 1);
+    // Nothing kept, nobody listening: the topic goes at once, and the next
+    // topic made starts above its ids (they never repeat within a run).
+    assert_eq!((publish_id(&server, "a"), publish_id(&server, "a")), (1, 2));
     assert_eq!(post(&server, "b", b"x"), "HTTP/1.1 202 Accepted");
     // A subscriber holds its topic, and the place.
     let s = EventStream::open(&server, "/topics/a", "");
     assert_eq!(status_of(&server, "POST /topics/b HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx").0, 503);
-    assert_eq!((publish_id(&server, "a"), publish_id(&server, "a")), (1, 2), "ids go on while it is held");
+    assert_eq!((publish_id(&server, "a"), publish_id(&server, "a")), (4, 5), "ids go on while it is held");
     drop(s);
     wait_until("the stream's end frees the topic", || limit(&server, "max_topics").1 == Some(0));
     assert_eq!(post(&server, "b", b"x"), "HTTP/1.1 202 Accepted");
@@ -95,6 +95,29 @@ fn publish_id(server: &Server, topic: &str) -> u64 {
         .and_then(|r| r.split(',').next())
         .and_then(|n| n.parse().ok())
         .expect("an id")
+}
+
+#[test]
+fn a_client_of_a_forgotten_topic_gets_a_reset_not_a_silent_gap() {
+    // The client has t:3; t's history is evicted by other topics, t is
+    // forgotten, and published to again. Its ids continue above 5, so the
+    // client's 3 is older than anything kept: a reset, never events 1..
+    // of a new life taken for the ones it missed.
+    let server = Server::start(&["--history-bytes", "100KiB"]);
+    let body = vec![b'f'; 16 * KIB];
+    for _ in 0..5 {
+        post(&server, "t", &body);
+    }
+    for _ in 0..6 {
+        post(&server, "other", &body);
+    }
+    post(&server, "t", b"new life");
+    let mut s = EventStream::open(&server, "/topics/t", "Last-Event-ID: 3\r\n");
+    let reset = s.next_event();
+    let oldest: u64 =
+        reset.strip_prefix("event: reset\ndata: ").and_then(|r| r.trim().parse().ok()).expect(&reset);
+    assert!(oldest > 5, "{reset}");
+    assert_eq!(s.next_event(), format!("id: {oldest}\ndata: new life\n\n"));
 }
 
 #[test]

@@ -162,6 +162,25 @@ fn a_socket_replays_after_last_event_id_then_goes_live() {
 }
 
 #[test]
+fn what_a_socket_sends_while_it_replays_is_published() {
+    // SPEC §2: a topic socket's messages are published; one still reading
+    // its replay (30 MiB behind, a 16 KiB queue) is no exception.
+    let server = Server::start(&["--max-queue", "16KiB"]);
+    let body = vec![b'r'; 1024 * KIB];
+    for _ in 0..30 {
+        post(&server, "t", &body);
+    }
+    let mut ws = open_ws(&server, "/topics/t?lastEventId=0");
+    ws.send(Message::text("from the replaying socket")).unwrap();
+    let mut poll = EventStream::open(&server, "/poll/t?since=30&timeout=5", "");
+    let end = poll.until(common::after(b"]"), Duration::from_secs(10)).expect("an answer");
+    let answer = String::from_utf8_lossy(&poll.buf[..end]).to_string();
+    assert!(answer.contains(r#""id":31,"event":null,"data":"from the replaying socket""#), "{answer}");
+    assert!(poll.head.starts_with("HTTP/1.1 200"), "{}", poll.head);
+    drop(ws);
+}
+
+#[test]
 fn a_socket_whose_replay_has_a_gap_is_closed_1012_before_anything() {
     // SPEC §2: "where that cannot be done without a gap, the socket is
     // closed with 1012 before anything is sent".
@@ -169,7 +188,13 @@ fn a_socket_whose_replay_has_a_gap_is_closed_1012_before_anything() {
     for i in 1..=5 {
         post(&server, "t", format!("m{i}").as_bytes());
     }
-    for path in ["/topics/t?lastEventId=1", "/topics/t?lastEventId=9", "/topics/t,u?lastEventId=t:1"] {
+    for path in [
+        "/topics/t?lastEventId=1",
+        "/topics/t?lastEventId=9",
+        "/topics/t,u?lastEventId=t:1",
+        // A gap in the second topic: still nothing of the first is sent.
+        "/topics/t,u?lastEventId=t:3,u:9",
+    ] {
         let mut ws = open_ws(&server, path);
         match ws.read().expect("a close") {
             Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::Restart, "{path}"),

@@ -192,7 +192,7 @@ pub struct Settings {
     /// `--allowed-origins`; empty allows every origin.
     pub allowed_origins: Vec<String>,
     pub max_body: usize,
-    /// SPEC §5 `--max-queue`: also bounds what one replay may send.
+    /// SPEC §5 `--max-queue`: also bounds what a replay queues at once.
     pub max_queue: usize,
     pub max_message: usize,
     pub max_ws_buffered: usize,
@@ -383,12 +383,11 @@ impl App {
         }
     }
 
-    /// A stream that asked for it ([`Action::Pull`]) has `room` bytes free
-    /// in its queue (`empty`: nothing at all is queued, so one event of any
-    /// size may go, as into a live queue). Returns whether it still has
-    /// more to send.
-    pub fn on_writable(&mut self, cx: &Context<'_>, room: usize, empty: bool, out: &mut Vec<Action>) -> bool {
-        self.topics.feed(cx.key, &mut self.hub, room, empty, out)
+    /// A stream that asked for it ([`Action::Pull`]) has `queued` bytes in
+    /// its queue, at most half of `--max-queue`. Returns whether it still
+    /// wants to be asked.
+    pub fn on_writable(&mut self, cx: &Context<'_>, queued: usize, out: &mut Vec<Action>) -> bool {
+        self.topics.feed(cx.key, &mut self.hub, self.settings.max_queue, queued, out)
     }
 
     /// A timer set with [`Action::Timer`] fired.

@@ -148,9 +148,14 @@ impl Topics {
         settings: &Settings,
         out: &mut Vec<Action>,
     ) {
-        // Only a single-topic socket: a multi-topic one names no topic.
-        let topic = match hub.subscription(cx.key) {
-            Some((topic, Kind::Ws)) if settings.publish_token.is_none() => Rc::clone(topic),
+        if settings.publish_token.is_some() {
+            return;
+        }
+        // Only a single-topic socket: a multi-topic one names no topic. One
+        // still replaying history is not in the hub's sets yet.
+        let topic: Rc<str> = match (hub.subscription(cx.key), self.resuming.get(&cx.key)) {
+            (Some((topic, Kind::Ws)), _) => Rc::clone(topic),
+            (None, Some(r)) if r.ws && !r.multi => Rc::from(topic_at(&r.cursor, 0)),
             _ => return,
         };
         let (data, binary) = match msg {
@@ -167,8 +172,16 @@ impl Topics {
             });
             return;
         }
-        // The topic exists (this socket follows it): no new topic, no 503.
-        let _ = self.deliver(&topic, None, data, binary, hub, out);
+        // The topic exists (this socket follows it, or history holds it for
+        // its replay); were it made again past --max-topics, the socket is
+        // told to come back.
+        if self.deliver(&topic, None, data, binary, hub, out).is_err() {
+            out.push(Action::Close {
+                to: cx.key,
+                code: ws::close::TRY_AGAIN_LATER,
+                reason: "too many topics",
+            });
+        }
     }
 
     /// An event stream of one or several topics: from where its
@@ -179,7 +192,7 @@ impl Topics {
         names: &[&str],
         cx: &Context<'_>,
         hub: &mut Hub,
-        budget: usize,
+        max_queue: usize,
         out: &mut Vec<Action>,
     ) -> Reply {
         if let Some(refusal) = refuse_subscription(req) {
@@ -193,7 +206,7 @@ impl Topics {
             // form) is ignored rather than refused: a refusal would make
             // EventSource stop reconnecting for good (WHATWG HTML §9.2.3).
             let from = last_event_id(req).and_then(|v| resume_from(&v, names));
-            self.resume(cx.key, names, from, false, hub, budget, out);
+            self.resume(cx.key, names, from, false, hub, max_queue, out);
         }
         Reply::Stream { first: Vec::new(), idle: None }
     }
@@ -209,29 +222,40 @@ impl Topics {
         from: Option<Vec<u64>>,
         ws: bool,
         hub: &mut Hub,
-        budget: usize,
+        max_queue: usize,
         out: &mut Vec<Action>,
     ) {
         let after = from.unwrap_or_else(|| names.iter().map(|t| hub.last_id(t)).collect());
         let cursor = Cursor::new(names, &after);
+        if ws && cursor.gap(hub) {
+            // SPEC §2: "closed with 1012 before anything is sent", whichever
+            // topic has the gap.
+            out.push(Action::Close { to: key, code: ws::close::SERVICE_RESTART, reason: GAP });
+            return;
+        }
         self.resuming.insert(key, Resuming { cursor, ws, multi: names.len() > 1 });
-        if self.feed(key, hub, budget, true, out) {
+        if self.feed(key, hub, max_queue, 0, out) {
             out.push(Action::Pull { to: key });
         }
     }
 
-    /// Queues what a resuming subscriber lacks, as much as `room` bytes
-    /// take (any one piece when its queue is `empty`), and makes it live
-    /// once it has everything. Whether it still has more to get.
+    /// Queues what a resuming subscriber lacks, as much as fits its queue
+    /// (`queued` of `max_queue` used; any one piece when it is empty), and
+    /// makes it live once it has everything and its queue is at most half
+    /// full, so the first live events find room (a full queue would make a
+    /// reader that keeps up a slow consumer). Whether it still has more to
+    /// get, or is yet to go live.
     pub fn feed(
         &mut self,
         key: ConnKey,
         hub: &mut Hub,
-        room: usize,
-        empty: bool,
+        max_queue: usize,
+        queued: usize,
         out: &mut Vec<Action>,
     ) -> bool {
         let Some(r) = self.resuming.get_mut(&key) else { return false };
+        let room = max_queue.saturating_sub(queued);
+        let empty = queued == 0;
         let mut used = 0;
         loop {
             let next = r.cursor.peek(hub);
@@ -279,6 +303,9 @@ impl Topics {
             used += len;
             out.push(action);
             r.cursor.advance(&next);
+        }
+        if queued + used > max_queue / 2 {
+            return true;
         }
         // Caught up: live from here (nothing was published since `peek`).
         let Some(r) = self.resuming.remove(&key) else { return false };
@@ -404,7 +431,7 @@ impl Topics {
                 _ => return Reply::Respond(Response::text(400, "timeout must be a number of seconds")),
             },
         };
-        if hub.last_id(name) > since || timeout.is_zero() {
+        if (hub.exists(name) && hub.last_id(name) > since) || timeout.is_zero() {
             return Reply::Respond(poll_answer(hub, name, since));
         }
         if let Err(e) = hub.subscribe(name, cx.key, Kind::Poll) {

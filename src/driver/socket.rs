@@ -181,9 +181,16 @@ impl Server {
                 self.read(index);
                 continue;
             }
-            // A replay fed from history: more once the queue has room.
-            if conn.pulling() && self.pull(index) {
+            // A replay fed from history: more once the queue has room, within
+            // the pass's write budget (a small queue is written whole, so
+            // without this a fast reader could take all history in one pass).
+            let pulling = conn.pulling();
+            if pulling && self.budget > 0 && self.pull(index) {
                 continue;
+            }
+            if pulling && self.budget == 0 && self.wants_pull(index) {
+                // Next pass (flush_dirty holds it until then).
+                self.mark_dirty(index);
             }
             break;
         }

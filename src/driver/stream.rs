@@ -201,20 +201,25 @@ impl Server {
     /// is at most half full (so a reader that keeps up always has the next
     /// batch queued behind the one in flight). Whether it queued anything.
     pub(super) fn pull(&mut self, index: usize) -> bool {
-        let Some(key) = self.key(index) else { return false };
-        let conn = &self.conns[index];
-        let queued = conn.queued_bytes();
-        let max_queue = self.config.max_queue;
-        if !conn.pulling() || conn.ended() || self.draining || queued > max_queue / 2 {
+        if !self.wants_pull(index) {
             return false;
         }
+        let Some(key) = self.key(index) else { return false };
+        let queued = self.conns[index].queued_bytes();
         let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
-        let more = self.app.on_writable(&cx, max_queue - queued, queued == 0, &mut self.actions);
+        let more = self.app.on_writable(&cx, queued, &mut self.actions);
         if !more {
             self.conns[index].set_pulling(false);
         }
         self.perform();
         self.conns.get(index).is_some_and(|c| c.gen == key.gen && c.queued_bytes() > queued)
+    }
+
+    /// Whether [`Server::pull`] would ask the app for more now.
+    pub(super) fn wants_pull(&self, index: usize) -> bool {
+        self.conns.get(index).is_some_and(|c| {
+            c.pulling() && !c.ended() && !self.draining && c.queued_bytes() <= self.config.max_queue / 2
+        })
     }
 
     /// Flushes the connections that got output outside their own event,
@@ -241,7 +246,8 @@ impl Server {
             if !conn.dirty() {
                 continue;
             }
-            if self.budget == 0 && conn.queued_bytes() > SMALL_WRITE {
+            // Spent: big queues wait, and so do replays that would queue more.
+            if self.budget == 0 && (conn.queued_bytes() > SMALL_WRITE || conn.pulling()) {
                 held.push_back(index);
                 continue;
             }

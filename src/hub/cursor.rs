@@ -25,8 +25,9 @@
 //!   lost, e.g. by a restart"): the same reset, then everything kept.
 //!
 //! Topics are looked up by name at each step, so a topic forgotten and made
-//! again while the cursor waits is seen as it is now (its history lost: a
-//! gap).
+//! again while the cursor waits is seen as it is now: its ids start above
+//! every id given before (hub/mod.rs), so the client's id is older than its
+//! oldest, a gap.
 
 use std::rc::Rc;
 
@@ -69,16 +70,23 @@ impl Cursor {
         self.at.iter().map(|&(_, after)| after)
     }
 
+    /// Whether some topic has a gap (a [`Next::Reset`] will come): a
+    /// WebSocket cannot be told in-band, so it is closed before anything is
+    /// sent (SPEC §2), whichever of its topics has the gap.
+    pub fn gap(&self, hub: &Hub) -> bool {
+        self.at.iter().any(|(name, after)| {
+            let (first, last) = bounds(hub, name);
+            *after > last || after.saturating_add(1) < first
+        })
+    }
+
     /// What comes next: the first topic (in order) that has something for
     /// the client. Several topics are replayed topic by topic; every
     /// multi-topic event carries every position, so a stream cut anywhere
     /// resumes each topic where it stopped.
     pub fn peek(&self, hub: &Hub) -> Next {
         for (i, (name, after)) in self.at.iter().enumerate() {
-            let (first, last) = match hub.topic(name) {
-                Some(t) => (t.history.first_kept(), t.history.last_id()),
-                None => (1, 0),
-            };
+            let (first, last) = bounds(hub, name);
             // SPEC §2: newer than the newest id, or older than the oldest
             // kept: the client lost events it can never get.
             if *after > last || after.saturating_add(1) < first {
@@ -104,6 +112,15 @@ impl Cursor {
             Next::Message { topic, ref msg } => self.at[topic].1 = msg.id,
             Next::CaughtUp => {}
         }
+    }
+}
+
+/// `(oldest id kept, last id)` of a topic; for one that does not exist, the
+/// empty history a new one would start with.
+fn bounds(hub: &Hub, name: &str) -> (u64, u64) {
+    match hub.topic(name) {
+        Some(t) => (t.history.first_kept(), t.history.last_id()),
+        None => (hub.last_id(name) + 1, hub.last_id(name)),
     }
 }
 
@@ -207,6 +224,48 @@ mod tests {
             hub.publish("t", None, b"x", false).unwrap();
         }
         assert_eq!(drain(&hub, &mut cursor), ["rt:4", "t4", "t5", "t6"]);
+    }
+
+    #[test]
+    fn a_forgotten_topic_made_again_is_a_gap_not_a_repeat() {
+        // The review's case: the client has t:3; t's history is evicted, t
+        // is forgotten, then t is published to again.
+        let one = crate::hub::Message::new("t".into(), 1, None, b"x", false, 0).cost();
+        let limits = crate::hub::Limits { history: 10, history_bytes: 5 * one, max_topics: 10 };
+        let mut hub = Hub::new(limits);
+        for _ in 0..5 {
+            hub.publish("t", None, b"x", false).unwrap();
+        }
+        for _ in 0..5 {
+            hub.publish("u", None, b"x", false).unwrap();
+        }
+        assert!(!hub.exists("t"), "t was forgotten");
+        let mut waiting = Cursor::new(&["t"], &[3]);
+        assert!(waiting.gap(&hub));
+        for _ in 0..5 {
+            hub.publish("t", None, b"x", false).unwrap();
+        }
+        assert_eq!(hub.last_id("t"), 10, "ids go on above 5");
+        // What history kept of 6..=10 (ten-digit ids cost a byte more), after
+        // the reset that says 4 and 5 are lost.
+        let oldest = hub.topic("t").unwrap().history.first_kept();
+        let mut want = vec![format!("rt:{oldest}")];
+        want.extend((oldest..=10).map(|id| format!("t{id}")));
+        assert!(oldest > 5);
+        assert_eq!(drain(&hub, &mut waiting), want);
+        // A client that starts live at a topic that does not exist yet has
+        // no gap.
+        let fresh = Cursor::new(&["v"], &[hub.last_id("v")]);
+        assert!(!fresh.gap(&hub) && matches!(fresh.peek(&hub), Next::CaughtUp));
+    }
+
+    #[test]
+    fn gap_sees_every_topic() {
+        let hub = hub_with(2, "t", 5);
+        let cases: &[(&[u64], bool)] = &[(&[3, 0], false), (&[2, 0], true), (&[3, 9], true), (&[6, 0], true)];
+        for &(after, want) in cases {
+            assert_eq!(Cursor::new(&["t", "u"], after).gap(&hub), want, "{after:?}");
+        }
     }
 
     #[test]

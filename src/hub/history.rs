@@ -42,6 +42,13 @@ impl Replay<'_> {
 }
 
 impl History {
+    /// A history whose first message will get id `last_id + 1`: a topic
+    /// made again after being forgotten continues above every id the hub
+    /// gave before, so no client's old id can name one of its new events.
+    pub(super) fn after(last_id: u64) -> History {
+        History { ring: VecDeque::new(), last_id }
+    }
+
     /// The id the next message gets.
     pub(super) fn next_id(&self) -> u64 {
         self.last_id + 1

@@ -26,8 +26,10 @@
 //! - **Ids** are dense per topic: 1, 2, 3, … (SPEC §2: "each message is an
 //!   event with `id: <seq>`"). So `Last-Event-ID: n` is a position, and the
 //!   message after it is found by arithmetic (`history.rs`). Ids live in
-//!   memory: they restart at 1 with the server, or when a topic is forgotten,
-//!   so a client whose id is beyond the last one has a gap (SPEC §2).
+//!   memory: they restart at 1 with the server, so a client whose id is
+//!   beyond the last one has a gap (SPEC §2). Within a run they never repeat:
+//!   a topic made again after it was forgotten starts above the last id of
+//!   every topic forgotten before it, so an old id is a gap there too.
 //! - **Replays** are cursors into history ([`Cursor`], hub/cursor.rs), fed as
 //!   the client reads, so a replay of any length holds at most `--max-queue`.
 //! - **Reset.** When messages the client never got were already dropped from
@@ -190,6 +192,9 @@ pub struct Hub {
     next_seq: u64,
     /// Messages evicted by `--history-bytes` since start.
     evicted: u64,
+    /// The highest last id of any topic forgotten so far: a topic made
+    /// (again) starts above it, so ids never repeat within a run.
+    forgotten: u64,
 }
 
 impl Hub {
@@ -205,6 +210,7 @@ impl Hub {
             oldest: BTreeSet::new(),
             next_seq: 0,
             evicted: 0,
+            forgotten: 0,
         }
     }
 
@@ -225,10 +231,16 @@ impl Hub {
         let event = event.filter(|name| !name.is_empty());
         let msg = Rc::new(Message::new(Rc::clone(&t.name), t.history.next_id(), event, data, binary, seq));
         let before = t.history.front().map(|m| m.seq);
-        if let Some(dropped) = t.history.push(&msg, self.limits.history) {
+        // A message that alone costs more than all history may hold is not
+        // kept: keeping it would evict every other topic's history first.
+        let keep = if msg.cost() <= self.limits.history_bytes { self.limits.history } else { 0 };
+        if keep == 0 && self.limits.history > 0 {
+            self.evicted += 1;
+        }
+        if let Some(dropped) = t.history.push(&msg, keep) {
             self.kept_bytes -= dropped.cost();
         }
-        if self.limits.history > 0 {
+        if keep > 0 {
             self.kept_bytes += msg.cost();
         }
         let after = t.history.front().map(|m| m.seq);
@@ -388,10 +400,16 @@ impl Hub {
         self.topic(topic).map_or_else(Replay::none, |t| t.history.replay(after))
     }
 
-    /// The id of the topic's last message; 0 when nothing was published
-    /// (since it was made).
+    /// The id of the topic's last message: where a subscriber that starts
+    /// now is. For a topic that does not exist, the id the hub would start
+    /// it after (0 in a fresh hub).
     pub fn last_id(&self, topic: &str) -> u64 {
-        self.topic(topic).map_or(0, |t| t.history.last_id())
+        self.topic(topic).map_or(self.forgotten, |t| t.history.last_id())
+    }
+
+    /// Whether the topic exists (has a subscriber or history).
+    pub fn exists(&self, topic: &str) -> bool {
+        self.by_name.contains_key(topic)
     }
 
     /// Topics that exist now: with a subscriber of any kind, or history.
@@ -437,7 +455,7 @@ impl Hub {
         let index = self.topics.insert(Topic {
             name: Rc::clone(&name),
             subscribers: Sets::default(),
-            history: History::default(),
+            history: History::after(self.forgotten),
         });
         self.by_name.insert(name, index);
         Ok(index)
@@ -477,13 +495,17 @@ impl Hub {
     }
 
     /// SPEC §5: "a topic with no subscriber and no history left is
-    /// forgotten" (its ids start again at 1). Whether it was.
+    /// forgotten". Its ids do not start again: the next topic made starts
+    /// above its last, so a client's old `Last-Event-ID` is below anything
+    /// kept, a gap the cursor reports (SPEC §2), never a silent one. Whether
+    /// it was forgotten.
     fn forget_if_unused(&mut self, index: usize) -> bool {
         let t = &self.topics[index];
         if !t.subscribers.is_empty() || !t.history.is_empty() {
             return false;
         }
         let topic = self.topics.remove(index);
+        self.forgotten = self.forgotten.max(topic.history.last_id());
         self.by_name.remove(&topic.name);
         true
     }

@@ -18,12 +18,12 @@
 //!    would stop the browser's `EventSource` for good), start live at
 //!    `hub.last_id(topic)` for each.
 //! 3. A [`Cursor`](super::Cursor) at `positions` replays topic by topic as
-//!    the client reads: [`encode_reset_multi`] for a gap, [`encode_multi`]
+//!    the client reads: [`encode_reset_multi`] for a gap, [`encode_multi_head`]
 //!    for each message. Topic by topic is safe: every event carries every
 //!    position, so a stream cut mid-replay resumes each topic where it
 //!    stopped.
 //! 4. Live once caught up: on each publish to topic `i`, `positions[i] =
-//!    msg.id`, then [`encode_multi`].
+//!    msg.id`, then [`encode_multi_head`] and the shared tail.
 
 use crate::http::response::push_u64;
 use crate::sse::{clean_field, parse_id};
@@ -66,8 +66,9 @@ pub fn parse_topic_list(list: &str) -> Option<Vec<&str>> {
 ///
 /// `None` when malformed: empty, an entry that is not `name:digits` with a
 /// valid name, a number over `u64`, a topic of the stream named twice, or a
-/// plain integer for several topics. Positions are the client's word: clamp
-/// them to `Hub::last_id` (step 3 of the module doc does).
+/// plain integer for several topics. Positions are the client's word: one
+/// newer than the topic's newest is a gap, which the cursor reports (step 3
+/// of the module doc).
 pub fn parse_positions(last_event_id: &str, topics: &[&str]) -> Option<Vec<u64>> {
     if let [_] = topics {
         if let Some(n) = parse_id(last_event_id) {
