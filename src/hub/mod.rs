@@ -233,9 +233,15 @@ impl Hub {
         let before = t.history.front().map(|m| m.seq);
         // A message that alone costs more than all history may hold is not
         // kept: keeping it would evict every other topic's history first.
+        // Its topic's older messages go too: history is a run ending at the
+        // last id, and a replay of them would end in a silent gap.
         let keep = if msg.cost() <= self.limits.history_bytes { self.limits.history } else { 0 };
         if keep == 0 && self.limits.history > 0 {
             self.evicted += 1;
+            while let Some(dropped) = t.history.pop_front() {
+                self.kept_bytes -= dropped.cost();
+                self.evicted += 1;
+            }
         }
         if let Some(dropped) = t.history.push(&msg, keep) {
             self.kept_bytes -= dropped.cost();
@@ -536,6 +542,12 @@ impl Hub {
             }
             if let Some(front) = topic.history.front() {
                 assert!(self.oldest.contains(&(front.seq, index)), "{} not in oldest", topic.name);
+                assert_eq!(
+                    front.id,
+                    topic.history.first_kept(),
+                    "{}: a run ending at the last id",
+                    topic.name
+                );
             }
             let mut id = topic.history.first_kept();
             while let Some(m) = topic.history.get(id) {

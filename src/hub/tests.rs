@@ -536,3 +536,21 @@ fn history_and_the_returned_message_share_one_encoding() {
     assert_eq!(&*msg.topic, "t");
     assert_eq!(hub.kept_bytes(), msg.cost());
 }
+
+#[test]
+fn a_message_bigger_than_all_history_is_not_kept_and_evicts_no_other_topic() {
+    let one = Message::new("x".into(), 1, None, b"small", false, 0).cost();
+    let mut hub = Hub::new(Limits { history: 10, history_bytes: 3 * one, max_topics: 10 });
+    publish(&mut hub, "a", b"small");
+    publish(&mut hub, "b", b"small");
+    let big = publish(&mut hub, "a", &[b'x'; 4096]);
+    assert_eq!(big.id, 2, "it still takes its id");
+    // a:1 goes with it (a replay of it would end in a silent gap before 3);
+    // b's history is untouched.
+    assert_eq!((hub.evicted(), hub.kept_bytes()), (2, one));
+    // Nothing left of a and nobody listening: forgotten, its ids kept above.
+    assert_eq!((hub.exists("a"), hub.last_id("a")), (false, 2));
+    assert!(Cursor::new(&["a"], &[1]).gap(&hub), "a client at a:1 is told it lost a:2");
+    assert_eq!(hub.replay("b", 0).messages.len(), 1);
+    hub.check();
+}
