@@ -78,6 +78,10 @@ options:
                        counts for the requests it held back (wrk2's correction
                        for coordinated omission); without it (plaintext), the
                        next request goes as soon as the answer is in
+  --probe-cpu N        stall, teardown: run the /plaintext probes on core N
+                       (taskset), e.g. the server's, so that the load's own
+                       work (thousands of sockets closing in one exit) cannot
+                       delay them; they then take a little of that core
   --updates N          bytes: updates to publish (20)
   --interval MS        bytes: time between updates; polling polls 4x as often (500)
   --procs N            worker processes (default: one per 15000 connections;
@@ -166,6 +170,8 @@ pub struct Options {
     pub publishes: usize,
     /// stall: /plaintext connections measuring while the fan-outs run.
     pub probes: usize,
+    /// stall, teardown: the core the probes are pinned to.
+    pub probe_cpu: Option<usize>,
     /// flood: topics the publishes go to, round robin.
     pub spread: usize,
     /// flood: bodies of line feeds instead of the payload.
@@ -232,6 +238,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         interval: Duration::from_millis(500),
         publishes: 3,
         probes: 4,
+        probe_cpu: None,
         spread: 1,
         lf_body: false,
         probe_every: None,
@@ -282,6 +289,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             "--window" => o.window = positive(flag, &value()?)? as u64,
             "--publishes" => publishes = Some(positive(flag, &value()?)?),
             "--spread" => o.spread = positive(flag, &value()?)?,
+            "--probe-cpu" => o.probe_cpu = Some(number(flag, &value()?)?),
             "--body" => {
                 o.lf_body = match value()?.as_str() {
                     "text" => false,

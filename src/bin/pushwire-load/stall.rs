@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::cli::Options;
 use crate::fleet::{Fleet, Totals};
 use crate::payload;
-use crate::report::{arr, int, num, obj, s};
+use crate::report::{arr, int, num, obj, s, Value};
 use crate::run::{self, RssPeak, Span, Ticker};
 use crate::svg::{Chart, XScale};
 use crate::worker::unix_ns;
@@ -40,7 +40,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     if open < opts.conns as u64 {
         return Err(format!("{} of {} subscribers failed to open", opts.conns as u64 - open, opts.conns));
     }
-    let mut probes = Fleet::spawn(opts.probes, Some(1), &probe_args(opts))?;
+    let mut probes = Fleet::spawn_on(opts.probes, Some(1), &probe_args(opts), opts.probe_cpu)?;
     probes.open_all("probes", |_| {})?;
     if probes.progress().failed > 0 {
         return Err("a /plaintext probe failed to open".into());
@@ -56,7 +56,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     let quiet = probes.stop()?;
 
     // The same probes again, measuring only while the fan-outs run.
-    let mut probes = Fleet::spawn(opts.probes, Some(1), &probe_args(opts))?;
+    let mut probes = Fleet::spawn_on(opts.probes, Some(1), &probe_args(opts), opts.probe_cpu)?;
     probes.open_all("probes", |_| {})?;
     probes.send("go");
     probes.send("measure");
@@ -117,6 +117,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         ("publishes", int(opts.publishes as u64)),
         ("published", int(published)),
         ("probes", int(opts.probes as u64)),
+        ("probe_cpu", opts.probe_cpu.map_or(Value::Null, |c| int(c as u64))),
         ("probe_every_ms", num(opts.probe_every.unwrap_or_default().as_secs_f64() * 1000.0)),
         ("fanout_ms", arr(completions.iter().map(ms).collect())),
         ("fanout_max_ms", ms(&completions.iter().max().copied().unwrap_or_default())),

@@ -9,8 +9,11 @@
 //! are back to what they were before the subscribers came.
 //!
 //! Figures: the time from the stop until the client processes were gone
-//! (their sockets closed), the time until `/stats` counted them gone, and
-//! `/plaintext` latency from the stop until 0.5 s after that.
+//! (their sockets closed; seen between polls, so to within a poll), the
+//! time until `/stats` counted them gone, and `/plaintext` latency from the
+//! stop until 0.5 s after that. The server may count them gone before the
+//! last client process has finished exiting: each closes its sockets one
+//! by one in the kernel.
 
 use std::time::{Duration, Instant};
 
@@ -46,7 +49,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     }
     let probe_args = crate::stall::probe_args(opts);
     let quiet = {
-        let mut probes = Fleet::spawn(opts.probes, Some(1), &probe_args)?;
+        let mut probes = Fleet::spawn_on(opts.probes, Some(1), &probe_args, opts.probe_cpu)?;
         probes.open_all("probes", |_| {})?;
         probes.send("go");
         probes.send("measure");
@@ -70,7 +73,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         }
     };
 
-    let mut probes = Fleet::spawn(opts.probes, Some(1), &probe_args)?;
+    let mut probes = Fleet::spawn_on(opts.probes, Some(1), &probe_args, opts.probe_cpu)?;
     probes.open_all("probes", |_| {})?;
     probes.send("go");
     probes.send("measure");
@@ -78,12 +81,16 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     ticker.say(&format!("teardown: {open} subscribers leave at once"));
     let procs = (subs.len() + probes.len()) as u64;
     let at = Instant::now();
-    let totals = subs.stop()?;
-    let closed = at.elapsed();
+    // Every worker stops, reports (read after, by `stop`) and exits.
+    subs.send("stop");
+    let mut closed = None;
     let mut polls = 0u64;
     let mut stats_max = Duration::ZERO;
     let gone = loop {
         probes.pump(STATS_EVERY)?;
+        if closed.is_none() && subs.all_exited() {
+            closed = Some(at.elapsed());
+        }
         let asked = Instant::now();
         let now = streams(&run::stats(opts)?);
         stats_max = stats_max.max(asked.elapsed());
@@ -96,6 +103,9 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         }
         ticker.show(|| format!("teardown: {now} streams left"));
     };
+    let totals = subs.stop()?;
+    // `stop` waits for every worker's exit; if none had been seen yet, it is now.
+    let closed = closed.unwrap_or_else(|| at.elapsed());
     let tail_end = Instant::now() + TAIL;
     while Instant::now() < tail_end {
         probes.pump(Duration::from_millis(5))?;
@@ -115,6 +125,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         ("streams_before", num(before)),
         ("streams_held", num(held)),
         ("probes", int(opts.probes as u64)),
+        ("probe_cpu", opts.probe_cpu.map_or(Value::Null, |c| int(c as u64))),
         ("probe_every_ms", num(opts.probe_every.unwrap_or_default().as_secs_f64() * 1000.0)),
         ("clients_closed_ms", ms(closed)),
         ("gone_ms", ms(gone)),
