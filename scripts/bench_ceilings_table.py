@@ -60,7 +60,7 @@ def main():
     print("| case | run | before: VmRSS · RssAnon after (MiB) | after: VmRSS · RssAnon after (MiB) |"
           " after: history_bytes used (MiB) · topics | RssAnon growth, after ÷ before |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for case in ["flood-1mib", "flood-1mib-64", "flood-lf", "flood-topics", "per-event"]:
+    for case in ["flood-1mib", "flood-1mib-64", "flood-lf", "flood-topics", "flood-topics-150k", "per-event"]:
         for rep in runs:
             b = flood_row(load(out, case, "before", rep))
             a = flood_row(load(out, case, "after", rep))
@@ -69,8 +69,11 @@ def main():
             bt = "–" if b is None else f"{mib(b['rss'])} · {mib(b['anon'])}"
             at = "–" if a is None else f"{mib(a['rss'])} · {mib(a['anon'])}"
             hu = "–" if a is None else f"{mib(a['used'])} · {a['topics']:.0f}"
-            if a and a["refused"]:
-                hu += f" ({a['refused']:.0f} refused)"
+            for who, r in (("before", b), ("after", a)):
+                if r and r["refused"]:
+                    hu += f" ({who}: {r['refused']:.0f} refused)"
+            if b and case.startswith("flood-topics"):
+                hu += f"; before: {b['topics']:.0f} topics"
             rr = ratio(a and a["danon"], b and b["danon"])
             print(f"| {case} | {rep} | {bt} | {at} | {hu} | {rr} |")
     print()
@@ -85,11 +88,40 @@ def main():
         print(f"| ΔRssAnon / event (B) | {rep} | {b['per']:.0f} | {a['per']:.0f} | {ratio(a['per'], b['per'])} |")
         print(f"| history_bytes used / event (B; `Message::cost`) | {rep} | – | {cost:.0f} | |")
     print()
-    print("| stall-multi: 1 MiB to 2,000 /topics/a,b | run | before | after | after ÷ before |")
+    for case, subs in (("stall-multi", "2,000"), ("stall-multi-1000", "1,000")):
+        stall_table(out, runs, case, subs)
+    teardown_table(out, runs)
+
+
+def nstat(out, case, which, rep):
+    path = os.path.join(out, f"{case}-{which}-{rep}.nstat.txt")
+    if not os.path.exists(path):
+        return "?"
+    got = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2:
+                got[parts[0].replace("TcpExt", "")] = parts[1]
+    return f"{got.get('TCPTimeouts', '0')} · {got.get('TCPRcvQDrop', '0')}"
+
+
+def passes(out, case, which, rep):
+    path = os.path.join(out, f"{case}-{which}-{rep}.passes.txt")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        lines = f.read().split("\n")
+    return float(lines[1].split()[0]) if len(lines) > 1 and lines[1].strip() else None
+
+
+def stall_table(out, runs, case, subs):
+    print()
+    print(f"| {case}: 1 MiB to {subs} /topics/a,b | run | before | after | after ÷ before |")
     print("| --- | --- | --- | --- | --- |")
     for rep in runs:
-        b = load(out, "stall-multi", "before", rep)
-        a = load(out, "stall-multi", "after", rep)
+        b = load(out, case, "before", rep)
+        a = load(out, case, "after", rep)
         if a is None or b is None:
             continue
 
@@ -110,6 +142,14 @@ def main():
               f" {ratio(a['fanout_max_ms'], b['fanout_max_ms'])} |")
         print(f"| lost · closed | {rep} | {b['lost']:.0f} · {b['closed_by_server']:.0f} |"
               f" {a['lost']:.0f} · {a['closed_by_server']:.0f} | |")
+        pb, pa = passes(out, case, "before", rep), passes(out, case, "after", rep)
+        if pb is not None or pa is not None:
+            print(f"| longest loop pass (ms) | {rep} | {ms(pb)} | {ms(pa)} | {ratio(pa, pb)} |")
+        print(f"| machine TCP retransmit timeouts · receive-queue drops | {rep} |"
+              f" {nstat(out, case, 'before', rep)} | {nstat(out, case, 'after', rep)} | |")
+
+
+def teardown_table(out, runs):
     print()
     print("| teardown: 16,000 × /topics/t0,…,t15 leave | run | before | after | after ÷ before |")
     print("| --- | --- | --- | --- | --- |")
@@ -133,6 +173,9 @@ def main():
                   f" {ratio(lat(a, p), lat(b, p))} |")
         print(f"| /plaintext p99 before it (ms) | {rep} | {ms(b['plaintext_quiet']['p99_us'] / 1000)} |"
               f" {ms(a['plaintext_quiet']['p99_us'] / 1000)} | |")
+        pb, pa = passes(out, "teardown", "before", rep), passes(out, "teardown", "after", rep)
+        if pb is not None or pa is not None:
+            print(f"| longest loop pass (ms) | {rep} | {ms(pb)} | {ms(pa)} | {ratio(pa, pb)} |")
 
 
 if __name__ == "__main__":
