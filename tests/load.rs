@@ -24,14 +24,16 @@ fn report(server: &Server, scenario: &str, extra: &[&str]) -> Value {
     let pid = server.pid().to_string();
     let mut args = vec![scenario, "--target", &target, "--server-pid", &pid, "--quiet"];
     args.extend_from_slice(&["--json", json_path.to_str().unwrap()]);
-    if scenario != "bytes" {
+    // bytes and flood have tables, not curves: no plot.
+    let plots = !matches!(scenario, "bytes" | "flood");
+    if plots {
         args.extend_from_slice(&["--svg", svg_path.to_str().unwrap()]);
     }
     args.extend_from_slice(extra);
     let out = load(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{scenario} {extra:?} failed: {stderr}");
-    if scenario != "bytes" {
+    if plots {
         let svg = std::fs::read_to_string(&svg_path).unwrap();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"), "{svg}");
     }
@@ -194,6 +196,77 @@ fn stall_measures_plaintext_while_every_large_message_reaches_every_subscriber()
         assert!(num(during, "p99_us") <= num(during, "max_us"));
         assert_eq!(num(&r, "probe_every_ms"), 5.0);
         no_errors(&r);
+    }
+}
+
+#[test]
+fn stall_subscribes_to_several_topics_and_samples_the_servers_peak_memory() {
+    let server = Server::start(&[]);
+    let r = report(
+        &server,
+        "stall",
+        &["--topics", "a,b", "--subs", "10", "--size", "65536", "--publishes", "2", "--probes", "1"],
+    );
+    assert_eq!((text(&r, "path"), text(&r, "publish_path")), ("/topics/a,b", "/topics/a"));
+    assert_eq!(num(&r, "deliveries"), 20.0, "every message to every multi-topic stream, once");
+    assert_eq!((num(&r, "lost"), num(&r, "closed_by_server")), (0.0, 0.0));
+    // The multi-topic streams were the server's: they are in its /stats.
+    assert_eq!(common::stat(&server, "subscriptions"), 0, "all gone after the run");
+    assert!(num(&r, "server_rss_peak") >= num(&r, "server_rss_start"));
+    assert!(num(&r, "server_anon_peak") >= num(&r, "server_anon_start"));
+    assert!(num(&r, "server_hwm") > 0.0);
+    no_errors(&r);
+}
+
+#[test]
+fn flood_reports_memory_and_the_history_ceiling() {
+    let server = Server::start(&["--history-bytes", "1MiB", "--max-topics", "5"]);
+    let r = report(&server, "flood", &["--publishes", "40", "--size", "65536"]);
+    assert_eq!((num(&r, "accepted"), num(&r, "refused")), (40.0, 0.0));
+    assert_eq!((num(&r, "spread"), num(&r, "topics_after")), (1.0, 1.0));
+    assert_eq!(num(&r, "history_bytes_cap"), 1048576.0);
+    // 2.5 MiB published, 1 MiB kept at most: the cap held.
+    let used = num(&r, "history_bytes_used");
+    assert!(used > 0.0 && used <= 1048576.0, "{used}");
+    assert!(num(&r, "server_anon_after") > 0.0);
+    assert_eq!(num(&r, "server_anon_delta"), num(&r, "server_anon_after") - num(&r, "server_anon_before"));
+    no_errors(&r);
+
+    // Past --max-topics the server refuses; the report counts it, with the answer.
+    let r = report(&server, "flood", &["--publishes", "8", "--spread", "8", "--size", "64", "--body", "lf"]);
+    assert_eq!(text(&r, "body"), "lf");
+    assert_eq!(
+        (num(&r, "accepted"), num(&r, "refused")),
+        (5.0, 3.0),
+        "flood-0 was there: it and 4 new ones make 5"
+    );
+    assert_eq!(num(&r, "topics_after"), 5.0);
+    assert_eq!(num(&r, "max_topics_cap"), 5.0);
+    assert!(text(&r, "first_refusal").contains("answered 503"), "{r:?}");
+}
+
+#[test]
+fn teardown_waits_until_the_server_counts_every_subscriber_gone() {
+    let server = Server::start(&[]);
+    for proto in ["sse", "ws"] {
+        let r = report(
+            &server,
+            "teardown",
+            &["--proto", proto, "--subs", "30", "--topics", "t0,t1,t2", "--probes", "2", "--procs", "2"],
+        );
+        assert_eq!((text(&r, "proto"), text(&r, "path")), (proto, "/topics/t0,t1,t2"));
+        assert_eq!((num(&r, "subscribers"), num(&r, "topics_per_subscriber")), (30.0, 3.0));
+        assert_eq!((num(&r, "streams_before"), num(&r, "streams_held")), (0.0, 30.0));
+        assert_eq!(num(&r, "load_procs"), 3.0, "two for the subscribers, one for the probes");
+        assert!(num(&r, "stats_polls") >= 1.0);
+        assert!(num(&r, "gone_ms") > 0.0 && num(&r, "clients_closed_ms") > 0.0);
+        let during = r.get("plaintext_during_teardown").unwrap();
+        assert!(num(during, "count") > 0.0);
+        assert!(num(during, "p99_us") <= num(during, "max_us"));
+        assert_eq!(num(&r, "closed_by_server"), 0.0);
+        no_errors(&r);
+        // Gone from the hub as well: no subscription left behind.
+        assert_eq!(common::stat(&server, "subscriptions"), 0);
     }
 }
 

@@ -28,7 +28,17 @@ scenarios:
              asking GET /plaintext every --probe-every ms; then --publishes
              messages of --size (default 1 MiB), each once the one before has
              reached every subscriber. /plaintext latency percentiles during
-             the fan-outs, each fan-out's completion time, loss and order
+             the fan-outs, each fan-out's completion time, loss and order;
+             the server's peak RSS during them
+  teardown   how long do many subscribers take to leave? --subs subscribers of
+             --topics (SSE unless --proto), --probes paced /plaintext
+             connections; then every subscriber's process exits at once
+             (its sockets close together): the time until /stats counts them
+             gone, and /plaintext latency meanwhile
+  flood      history with a ceiling? --publishes POSTs of --size bytes on one
+             keep-alive connection, round robin over --spread topics
+             (flood-0 ..); the server's VmRSS and RssAnon before and after,
+             and /stats topics and limits.history_bytes after
   bytes      bytes on the wire per update: polling, long-polling, SSE, WebSocket
   plot       draw several reports (JSON) in one SVG: capacity reports as server
              memory against connections, the others as latency distributions
@@ -40,8 +50,13 @@ options:
                        figures are left out
   --name NAME          the server's name in reports and plots (default: target)
   --proto ws|sse       capacity and fanout: subscriber protocol (default ws)
+  --topics A,B,...     the topics subscribers subscribe to, one stream each
+                       (/topics/A,B: a multi-topic stream); publishes go to the
+                       first (default bench). Several topics need --proto sse
+                       where messages are checked (capacity, fanout, stall):
+                       multi-topic WebSocket frames are JSON
   --conns N            capacity (10000), echo (100), plaintext (64)
-  --subs N             fanout (1000) and stall (2000) subscribers
+  --subs N             fanout (1000), stall (2000), teardown (16000) subscribers
   --inflight N         echo: messages in flight per connection (1)
   --size BYTES         message size, at least 34 (64; stall: 1048576)
   --duration SECS      measured time for echo, fanout, plaintext (10)
@@ -51,7 +66,11 @@ options:
   --window N           fanout at --rate 0: publishes not yet delivered to every
                        subscriber, at most (256); keeps a slower load generator
                        from turning into loss
-  --publishes N        stall: messages to publish, one fan-out at a time (3)
+  --publishes N        stall: messages to publish, one fan-out at a time (3);
+                       flood: POSTs (1500)
+  --spread N           flood: topics the publishes go to, round robin (1)
+  --body text|lf       flood: the payload (text, default) or --size line feeds
+                       (the body SSE encodes at 7x its size)
   --probes N           stall: /plaintext connections measuring meanwhile (4)
   --probe-every MS     plaintext and stall: each connection sends its next
                        request this long after the last one was due (stall: 5),
@@ -59,6 +78,10 @@ options:
                        counts for the requests it held back (wrk2's correction
                        for coordinated omission); without it (plaintext), the
                        next request goes as soon as the answer is in
+  --probe-cpu N        stall, teardown: run the /plaintext probes on core N
+                       (taskset), e.g. the server's, so that the load's own
+                       work (thousands of sockets closing in one exit) cannot
+                       delay them; they then take a little of that core
   --updates N          bytes: updates to publish (20)
   --interval MS        bytes: time between updates; polling polls 4x as often (500)
   --procs N            worker processes (default: one per 15000 connections;
@@ -84,6 +107,8 @@ pub enum Scenario {
     Fanout,
     Plaintext,
     Stall,
+    Teardown,
+    Flood,
     Bytes,
     Plot,
 }
@@ -96,6 +121,8 @@ impl Scenario {
             Scenario::Fanout => "fanout",
             Scenario::Plaintext => "plaintext",
             Scenario::Stall => "stall",
+            Scenario::Teardown => "teardown",
+            Scenario::Flood => "flood",
             Scenario::Bytes => "bytes",
             Scenario::Plot => "plot",
         }
@@ -126,6 +153,9 @@ pub struct Options {
     pub server_pid: Option<u32>,
     pub name: String,
     pub proto: Proto,
+    /// Subscribers' topics (one stream for all of them); publishes go to
+    /// the first.
+    pub topics: Vec<String>,
     pub conns: usize,
     pub inflight: usize,
     pub size: usize,
@@ -140,6 +170,12 @@ pub struct Options {
     pub publishes: usize,
     /// stall: /plaintext connections measuring while the fan-outs run.
     pub probes: usize,
+    /// stall, teardown: the core the probes are pinned to.
+    pub probe_cpu: Option<usize>,
+    /// flood: topics the publishes go to, round robin.
+    pub spread: usize,
+    /// flood: bodies of line feeds instead of the payload.
+    pub lf_body: bool,
     /// plaintext: the pace of each connection's requests (see `--probe-every`).
     pub probe_every: Option<Duration>,
     pub procs: Option<usize>,
@@ -168,18 +204,20 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         "fanout" => Scenario::Fanout,
         "plaintext" => Scenario::Plaintext,
         "stall" => Scenario::Stall,
+        "teardown" => Scenario::Teardown,
+        "flood" => Scenario::Flood,
         "bytes" => Scenario::Bytes,
         "plot" => Scenario::Plot,
         other => {
             return Err(format!(
-                "unknown scenario '{other}' (capacity, echo, fanout, plaintext, stall, bytes, plot)"
+                "unknown scenario '{other}' (capacity, echo, fanout, plaintext, stall, teardown, flood, bytes, plot)"
             ))
         }
     };
     let mut target = "127.0.0.1:8080".to_string();
     let mut conns = None;
     let mut subs = None;
-    let (mut proto, mut size, mut probe_every) = (None, None, None);
+    let (mut proto, mut size, mut probe_every, mut publishes) = (None, None, None, None);
     let mut o = Options {
         scenario,
         target: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
@@ -187,6 +225,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         server_pid: None,
         name: String::new(),
         proto: Proto::Ws,
+        topics: vec!["bench".to_string()],
         conns: 0,
         inflight: 1,
         size: 64,
@@ -199,6 +238,9 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         interval: Duration::from_millis(500),
         publishes: 3,
         probes: 4,
+        probe_cpu: None,
+        spread: 1,
+        lf_body: false,
         probe_every: None,
         procs: None,
         addrs: 1,
@@ -245,7 +287,17 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             }
             "--pipeline" => o.pipeline = positive(flag, &value()?)?,
             "--window" => o.window = positive(flag, &value()?)? as u64,
-            "--publishes" => o.publishes = positive(flag, &value()?)?,
+            "--publishes" => publishes = Some(positive(flag, &value()?)?),
+            "--spread" => o.spread = positive(flag, &value()?)?,
+            "--probe-cpu" => o.probe_cpu = Some(number(flag, &value()?)?),
+            "--body" => {
+                o.lf_body = match value()?.as_str() {
+                    "text" => false,
+                    "lf" => true,
+                    other => return Err(format!("--body is text or lf, not '{other}'")),
+                }
+            }
+            "--topics" => o.topics = topic_list(&value()?)?,
             "--probes" => o.probes = positive(flag, &value()?)?,
             "--probe-every" => {
                 let v = value()?;
@@ -282,18 +334,28 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
     }
     // A stall is the case by default: 1 MiB to 2,000 SSE streams.
     let stall = scenario == Scenario::Stall;
-    o.proto = proto.unwrap_or(if stall { Proto::Sse } else { Proto::Ws });
-    o.size = size.unwrap_or(if stall { 1 << 20 } else { 64 });
+    let sse_default = stall || scenario == Scenario::Teardown;
+    o.proto = proto.unwrap_or(if sse_default { Proto::Sse } else { Proto::Ws });
+    // A flood is the case by default: 1,500 × 1 MiB to one topic.
+    let large = stall || scenario == Scenario::Flood;
+    o.size = size.unwrap_or(if large { 1 << 20 } else { 64 });
+    o.publishes = publishes.unwrap_or(if scenario == Scenario::Flood { 1500 } else { 3 });
+    let checks_messages = matches!(scenario, Scenario::Capacity | Scenario::Fanout | Scenario::Stall);
+    if checks_messages && o.proto == Proto::Ws && o.topics.len() > 1 {
+        return Err("several --topics need --proto sse here: multi-topic WebSocket frames are JSON".into());
+    }
     o.probe_every = probe_every.or(stall.then_some(Duration::from_millis(5)));
     o.conns = match scenario {
         Scenario::Fanout => subs.or(conns).unwrap_or(1000),
         Scenario::Stall => subs.or(conns).unwrap_or(2000),
+        Scenario::Teardown => subs.or(conns).unwrap_or(16_000),
+        Scenario::Flood => 1,
         Scenario::Capacity => conns.unwrap_or(10_000),
         Scenario::Echo => conns.unwrap_or(100),
         Scenario::Plaintext => conns.unwrap_or(64),
         Scenario::Bytes | Scenario::Plot => 1,
     };
-    if o.size < crate::payload::MIN_SIZE {
+    if o.size < crate::payload::MIN_SIZE && !o.lf_body {
         return Err(format!(
             "--size must be at least {} bytes (a sequence number and a time)",
             crate::payload::MIN_SIZE
@@ -311,6 +373,16 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
 }
 
 impl Options {
+    /// The subscribers' path: `/topics/bench`, or `/topics/a,b` for several.
+    pub fn sub_path(&self) -> String {
+        format!("/topics/{}", self.topics.join(","))
+    }
+
+    /// Where publishes go: the first of the subscribers' topics.
+    pub fn pub_path(&self) -> String {
+        format!("/topics/{}", self.topics[0])
+    }
+
     /// The i-th destination: 127.0.0.(1 + i mod --addrs) when spreading,
     /// else the target itself. Each address is a fresh space of 4-tuples, so
     /// ~28,000 ephemeral ports per address stop being the ceiling.
@@ -321,6 +393,21 @@ impl Options {
         let last = 1 + (i % usize::from(self.addrs)) as u8;
         SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)), self.target.port())
     }
+}
+
+/// `a,b,c`: topic names as the bench protocol allows them
+/// (`[A-Za-z0-9_.-]{1,64}`), at most 16 (pushwire's multi-topic limit).
+fn topic_list(v: &str) -> Result<Vec<String>, String> {
+    let names: Vec<String> = v.split(',').map(String::from).collect();
+    let good = |n: &String| {
+        (1..=64).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    };
+    if names.len() > 16 || !names.iter().all(good) {
+        return Err(format!(
+            "--topics: '{v}' is not 1 to 16 topic names ([A-Za-z0-9_.-]{{1,64}}) split by commas"
+        ));
+    }
+    Ok(names)
 }
 
 fn resolve(target: &str) -> Result<SocketAddr, String> {
@@ -377,6 +464,15 @@ mod tests {
         assert_eq!(o.probe_every, Some(Duration::from_millis(5)));
         let o = run(&["stall", "--proto", "ws", "--size", "4096", "--probe-every", "0.5"]).unwrap();
         assert_eq!((o.proto, o.size, o.probe_every), (Proto::Ws, 4096, Some(Duration::from_micros(500))));
+        let o = run(&["stall", "--topics", "a,b"]).unwrap();
+        assert_eq!((o.sub_path(), o.pub_path()), ("/topics/a,b".into(), "/topics/a".into()));
+        assert_eq!(run(&["fanout"]).unwrap().sub_path(), "/topics/bench");
+        let o = run(&["teardown", "--proto", "ws", "--topics", "t0,t1"]).unwrap();
+        assert_eq!((o.conns, o.proto, o.topics.len()), (16_000, Proto::Ws, 2));
+        let o = run(&["flood"]).unwrap();
+        assert_eq!((o.publishes, o.size, o.spread, o.lf_body), (1500, 1 << 20, 1, false));
+        let o = run(&["flood", "--publishes", "9", "--size", "1", "--body", "lf", "--spread", "9"]).unwrap();
+        assert_eq!((o.publishes, o.size, o.spread, o.lf_body), (9, 1, 9, true));
         let o = run(&["echo", "--target=127.0.0.1:9", "--inflight", "16", "--duration", "2.5s"]).unwrap();
         assert_eq!((o.target.port(), o.inflight, o.duration), (9, 16, Duration::from_millis(2500)));
         assert_eq!(o.name, "127.0.0.1:9");
@@ -396,6 +492,11 @@ mod tests {
             (&["fanout", "--rate", "-1"], "--rate: '-1'"),
             (&["stall", "--probe-every", "0"], "--probe-every: '0'"),
             (&["stall", "--publishes", "0"], "--publishes must be at least 1"),
+            (&["stall", "--proto", "ws", "--topics", "a,b"], "several --topics need --proto sse"),
+            (&["stall", "--topics", "a,,b"], "--topics: 'a,,b'"),
+            (&["stall", "--topics", "a/b"], "--topics: 'a/b'"),
+            (&["flood", "--body", "zeros"], "--body is text or lf"),
+            (&["flood", "--size", "10"], "--size must be at least 34"),
         ] {
             let got = run(args).err().unwrap_or_default();
             assert!(got.contains(error), "{args:?}: {got}");

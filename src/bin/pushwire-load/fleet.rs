@@ -67,6 +67,18 @@ impl Fleet {
     /// Starts the workers for `total` connections of the run `args` (this
     /// process's own arguments, which every worker re-reads).
     pub fn spawn(total: usize, procs: Option<usize>, args: &[String]) -> Result<Fleet, String> {
+        Fleet::spawn_on(total, procs, args, None)
+    }
+
+    /// [`Fleet::spawn`], the workers pinned to core `cpu` when there is one
+    /// (started through `taskset -c CPU`, which execs the worker: the PID is
+    /// the worker's).
+    pub fn spawn_on(
+        total: usize,
+        procs: Option<usize>,
+        args: &[String],
+        cpu: Option<usize>,
+    ) -> Result<Fleet, String> {
         let n = procs.unwrap_or_else(|| total.div_ceil(CONNS_PER_PROC)).clamp(1, total.max(1));
         let exe = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
         let (tx, lines) = crossbeam_channel::unbounded();
@@ -74,7 +86,15 @@ impl Fleet {
         for w in 0..n {
             let first = total * w / n;
             let count = total * (w + 1) / n - first;
-            let mut child = Command::new(&exe)
+            let mut command = match cpu {
+                Some(cpu) => {
+                    let mut c = Command::new("taskset");
+                    c.arg("-c").arg(cpu.to_string()).arg(&exe);
+                    c
+                }
+                None => Command::new(&exe),
+            };
+            let mut child = command
                 .arg("__worker")
                 .arg(first.to_string())
                 .arg(count.to_string())
@@ -168,6 +188,12 @@ impl Fleet {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Whether every worker process has exited (after `stop`, or
+    /// `send("stop")`): their sockets are closed then.
+    pub fn all_exited(&mut self) -> bool {
+        self.procs.iter_mut().all(|p| matches!(p.child.try_wait(), Ok(Some(_))))
     }
 
     pub fn all_ready(&self) -> bool {

@@ -19,6 +19,7 @@ mod cli;
 mod closed_loop;
 mod fanout;
 mod fleet;
+mod flood;
 mod hist;
 mod payload;
 mod plot;
@@ -28,6 +29,7 @@ mod report;
 mod run;
 mod stall;
 mod svg;
+mod teardown;
 mod wire;
 mod worker;
 
@@ -56,6 +58,8 @@ fn main() -> ExitCode {
         Scenario::Echo | Scenario::Plaintext => closed_loop::run(&opts, &args),
         Scenario::Fanout => fanout::run(&opts, &args),
         Scenario::Stall => stall::run(&opts, &args),
+        Scenario::Teardown => teardown::run(&opts, &args),
+        Scenario::Flood => flood::run(&opts),
         Scenario::Bytes => bytes::run(&opts),
         Scenario::Plot => plot::run(&opts),
     };

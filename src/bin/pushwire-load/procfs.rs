@@ -141,6 +141,13 @@ pub fn rss_bytes(pid: u32) -> io::Result<u64> {
     parse_status_rss(&text).ok_or_else(|| invalid(&format!("VmRSS in /proc/{pid}/status")))
 }
 
+/// Peak resident set size in bytes (/proc/PID/status VmHWM): the high
+/// water mark since the process started.
+pub fn hwm_bytes(pid: u32) -> io::Result<u64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    kb_line(&text, "VmHWM:").ok_or_else(|| invalid(&format!("VmHWM in /proc/{pid}/status")))
+}
+
 /// Resident anonymous memory of a process, in bytes.
 pub fn anon_bytes(pid: u32) -> io::Result<u64> {
     let text = fs::read_to_string(format!("/proc/{pid}/status"))?;

@@ -1,4 +1,4 @@
-//! The fan-out publisher: POST /topics/bench on one keep-alive connection,
+//! The fan-out publisher: POST /topics/bench (the first of `--topics`) on one keep-alive connection,
 //! pipelined, at a fixed rate or as fast as the server accepts and the
 //! subscribers keep up. Blocking I/O on its own thread: one socket needs
 //! no event loop.
@@ -44,6 +44,7 @@ pub fn run(opts: &Options, shared: &Arc<Shared>) -> Result<Outcome, String> {
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     stream.set_read_timeout(Some(Duration::from_millis(1))).map_err(|e| e.to_string())?;
     let start = Instant::now();
+    let path = opts.pub_path();
     let mut seq = 0u64;
     let mut answered = 0u64;
     let mut out = Vec::new();
@@ -67,14 +68,7 @@ pub fn run(opts: &Options, shared: &Arc<Shared>) -> Result<Outcome, String> {
         while !stopping && seq - answered < opts.pipeline as u64 && may_send(opts, shared, seq, start) {
             msg.clear();
             payload::write(seq, unix_ns(), opts.size, &mut msg);
-            http::request(
-                "POST",
-                &opts.host,
-                "/topics/bench",
-                &[("Content-Type", "text/plain")],
-                &msg,
-                &mut out,
-            );
+            http::request("POST", &opts.host, &path, &[("Content-Type", "text/plain")], &msg, &mut out);
             seq += 1;
         }
         if !out.is_empty() {

@@ -67,6 +67,76 @@ pub fn server_anon(opts: &Options) -> Option<u64> {
     opts.server_pid.and_then(|pid| procfs::tree_anon_bytes(pid).ok())
 }
 
+/// The server's highest VmRSS and RssAnon seen while a scenario samples
+/// them (every few ms at most: reading /proc/PID/status costs ~20 µs), and
+/// what they were at the start.
+#[derive(Clone, Copy, Debug)]
+pub struct RssPeak {
+    pid: Option<u32>,
+    pub rss_start: Option<u64>,
+    pub anon_start: Option<u64>,
+    pub rss: u64,
+    pub anon: u64,
+    last: Option<Instant>,
+}
+
+impl RssPeak {
+    const EVERY: Duration = Duration::from_millis(5);
+
+    pub fn start(opts: &Options) -> RssPeak {
+        let pid = opts.server_pid;
+        let rss_start = pid.and_then(|p| procfs::rss_bytes(p).ok());
+        let anon_start = pid.and_then(|p| procfs::anon_bytes(p).ok());
+        RssPeak {
+            pid,
+            rss_start,
+            anon_start,
+            rss: rss_start.unwrap_or(0),
+            anon: anon_start.unwrap_or(0),
+            last: Some(Instant::now()),
+        }
+    }
+
+    pub fn sample(&mut self) {
+        let Some(pid) = self.pid else { return };
+        if self.last.is_some_and(|t| t.elapsed() < Self::EVERY) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        self.rss = self.rss.max(procfs::rss_bytes(pid).unwrap_or(0));
+        self.anon = self.anon.max(procfs::anon_bytes(pid).unwrap_or(0));
+    }
+
+    /// Report members: start and peak of both, and the kernel's own high
+    /// water mark (VmHWM, over the server's whole life).
+    pub fn report(&self) -> Vec<(&'static str, Value)> {
+        let opt = |v: Option<u64>| v.map_or(Value::Null, int);
+        let peak = |v: u64| self.pid.map_or(Value::Null, |_| int(v));
+        vec![
+            ("server_rss_start", opt(self.rss_start)),
+            ("server_rss_peak", peak(self.rss)),
+            ("server_anon_start", opt(self.anon_start)),
+            ("server_anon_peak", peak(self.anon)),
+            ("server_hwm", opt(self.pid.and_then(|p| procfs::hwm_bytes(p).ok()))),
+        ]
+    }
+
+    /// "RSS 12.0 → peak 1040.2 MiB (RssAnon 3.1 → 1031.0 MiB)"
+    pub fn describe(&self) -> String {
+        let mib = |v: u64| v as f64 / 1048576.0;
+        match (self.rss_start, self.anon_start) {
+            (Some(r), Some(a)) => format!(
+                "server VmRSS {:.1} MiB → peak {:.1} MiB (RssAnon {:.1} → {:.1} MiB)",
+                mib(r),
+                mib(self.rss),
+                mib(a),
+                mib(self.anon)
+            ),
+            _ => "server RSS not read (no --server-pid)".into(),
+        }
+    }
+}
+
 /// A CPU interval: readings at the start and the end of a measured window.
 #[derive(Clone, Debug)]
 pub struct Span {
@@ -229,7 +299,7 @@ pub fn write_outputs(opts: &Options, report: &Value, chart: Option<crate::svg::C
 }
 
 /// One message of the capacity broadcast or the fan-out, POSTed to
-/// /topics/bench on a fresh connection; the status code.
+/// the first of `--topics` (/topics/bench) on a fresh connection; the status code.
 pub fn post_once(opts: &Options, body: &[u8]) -> Result<u16, String> {
     use std::io::Read;
     let mut stream = std::net::TcpStream::connect(opts.target)
@@ -239,7 +309,7 @@ pub fn post_once(opts: &Options, body: &[u8]) -> Result<u16, String> {
     crate::wire::http::request(
         "POST",
         &opts.host,
-        "/topics/bench",
+        &opts.pub_path(),
         &[("Content-Type", "text/plain")],
         body,
         &mut req,
@@ -264,6 +334,34 @@ pub fn post_once(opts: &Options, body: &[u8]) -> Result<u16, String> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// `GET path` on a fresh connection that the server closes after its
+/// answer (`Connection: close`): the status and the body.
+pub fn get_once(opts: &Options, path: &str) -> Result<(u16, Vec<u8>), String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(opts.target)
+        .map_err(|e| format!("GET {path}: connect {}: {e}", opts.target))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let mut req = Vec::new();
+    crate::wire::http::request("GET", &opts.host, path, &[("Connection", "close")], b"", &mut req);
+    stream.write_all(&req).map_err(|e| format!("GET {path}: {e}"))?;
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).map_err(|e| format!("GET {path}: {e}"))?;
+    let head = crate::wire::http::parse_head(&buf, false)
+        .map_err(|e| format!("GET {path} answer: {e}"))?
+        .ok_or(format!("GET {path}: the server closed before a whole answer head"))?;
+    Ok((head.status, buf[head.len..].to_vec()))
+}
+
+/// The server's `/stats`, parsed.
+pub fn stats(opts: &Options) -> Result<Value, String> {
+    let (status, body) = get_once(opts, "/stats")?;
+    if status != 200 {
+        return Err(format!("GET /stats answered {status}"));
+    }
+    let text = String::from_utf8(body).map_err(|_| "GET /stats: not UTF-8".to_string())?;
+    pushwire::json::parse(&text).map_err(|e| format!("GET /stats: {e}"))
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! asking `GET /plaintext` at a steady pace; then `--publishes` messages of
 //! `--size` bytes (by default 1 MiB to 2,000 SSE streams, the case of issue
 //! 9), each published once the one before has reached every subscriber.
+//! `--topics a,b` makes them multi-topic streams (`/topics/a,b`), published
+//! to through `a`. The server's peak VmRSS and RssAnon are sampled meanwhile.
 //!
 //! The probes are paced, and each answer's latency counts from the time its
 //! request was due, not from when it could be sent: a probe that waits 2 s
@@ -15,8 +17,8 @@ use std::time::{Duration, Instant};
 use crate::cli::Options;
 use crate::fleet::{Fleet, Totals};
 use crate::payload;
-use crate::report::{arr, int, num, obj, s};
-use crate::run::{self, Span, Ticker};
+use crate::report::{arr, int, num, obj, s, Value};
+use crate::run::{self, RssPeak, Span, Ticker};
 use crate::svg::{Chart, XScale};
 use crate::worker::unix_ns;
 
@@ -38,7 +40,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     if open < opts.conns as u64 {
         return Err(format!("{} of {} subscribers failed to open", opts.conns as u64 - open, opts.conns));
     }
-    let mut probes = Fleet::spawn(opts.probes, Some(1), &probe_args(opts))?;
+    let mut probes = Fleet::spawn_on(opts.probes, Some(1), &probe_args(opts), opts.probe_cpu)?;
     probes.open_all("probes", |_| {})?;
     if probes.progress().failed > 0 {
         return Err("a /plaintext probe failed to open".into());
@@ -54,7 +56,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     let quiet = probes.stop()?;
 
     // The same probes again, measuring only while the fan-outs run.
-    let mut probes = Fleet::spawn(opts.probes, Some(1), &probe_args(opts))?;
+    let mut probes = Fleet::spawn_on(opts.probes, Some(1), &probe_args(opts), opts.probe_cpu)?;
     probes.open_all("probes", |_| {})?;
     probes.send("go");
     probes.send("measure");
@@ -64,6 +66,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         all
     };
     let span = Span::start(opts, cpu(&subs, &probes));
+    let mut peak = RssPeak::start(opts);
     let mut completions = Vec::with_capacity(opts.publishes);
     let mut refusal = None;
     for seq in 0..opts.publishes as u64 {
@@ -78,6 +81,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         // Done when every open subscriber expects the next one.
         loop {
             pump(&mut subs, &mut probes)?;
+            peak.sample();
             let p = subs.progress();
             if p.min_next > seq || p.closed > 0 {
                 break;
@@ -92,6 +96,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
             break;
         }
     }
+    peak.sample();
     let window = span.end(opts, cpu(&subs, &probes));
     let procs = (subs.len() + probes.len()) as u64;
     let during = probes.stop()?;
@@ -105,11 +110,14 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
     report.extend([
         ("load_procs", int(procs)),
         ("proto", s(opts.proto.name())),
+        ("path", s(&opts.sub_path())),
+        ("publish_path", s(&opts.pub_path())),
         ("subscribers", int(open)),
         ("size", int(opts.size as u64)),
         ("publishes", int(opts.publishes as u64)),
         ("published", int(published)),
         ("probes", int(opts.probes as u64)),
+        ("probe_cpu", opts.probe_cpu.map_or(Value::Null, |c| int(c as u64))),
         ("probe_every_ms", num(opts.probe_every.unwrap_or_default().as_secs_f64() * 1000.0)),
         ("fanout_ms", arr(completions.iter().map(ms).collect())),
         ("fanout_max_ms", ms(&completions.iter().max().copied().unwrap_or_default())),
@@ -121,28 +129,32 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         ("out_of_order_or_duplicate", int(totals.dups)),
         ("closed_by_server", int(totals.closed)),
         ("window", window.report(totals.msgs)),
-        (
-            "errors",
-            arr(totals
-                .notes
-                .iter()
-                .chain(&quiet.notes)
-                .chain(&during.notes)
-                .chain(refusal.iter())
-                .map(|n| s(n))
-                .collect()),
-        ),
     ]);
+    report.extend(peak.report());
+    report.extend([(
+        "errors",
+        arr(totals
+            .notes
+            .iter()
+            .chain(&quiet.notes)
+            .chain(&during.notes)
+            .chain(refusal.iter())
+            .map(|n| s(n))
+            .collect()),
+    )]);
     let report = obj(report);
     if !opts.quiet {
         println!(
-            "stall {} {}: {open} subscribers, {} B × {published}, {} probes every {:?}",
+            "stall {} {} {}: {open} subscribers, {} B × {published} to {}, {} probes every {:?}",
             opts.name,
             opts.proto.name(),
+            opts.sub_path(),
             opts.size,
+            opts.pub_path(),
             opts.probes,
             opts.probe_every.unwrap_or_default()
         );
+        println!("  {}", peak.describe());
         let each: Vec<String> =
             completions.iter().map(|d| format!("{:.0} ms", d.as_secs_f64() * 1000.0)).collect();
         println!("  fan-out completion {}", each.join(", "));
@@ -183,7 +195,7 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
 }
 
 /// The probes' own run: `plaintext`, paced, at the same server.
-fn probe_args(opts: &Options) -> Vec<String> {
+pub fn probe_args(opts: &Options) -> Vec<String> {
     let every = opts.probe_every.unwrap_or(Duration::from_millis(5)).as_secs_f64() * 1000.0;
     [
         "plaintext",

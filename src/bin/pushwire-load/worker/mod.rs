@@ -397,21 +397,17 @@ impl Worker {
     fn on_connected(&mut self, i: usize) {
         let index = self.first + i;
         let host = self.opts.host.clone();
+        let path = self.opts.sub_path();
         let client = &mut self.clients[i];
         client.stage = Stage::Handshake;
         match self.role {
             Role::WsSubscriber => {
-                ws::handshake_request(&host, "/topics/bench", &ws::key(index as u64), &mut client.out)
+                ws::handshake_request(&host, &path, &ws::key(index as u64), &mut client.out)
             }
             Role::Echo => ws::handshake_request(&host, "/ws/echo", &ws::key(index as u64), &mut client.out),
-            Role::SseSubscriber => http::request(
-                "GET",
-                &host,
-                "/topics/bench",
-                &[("Accept", "text/event-stream")],
-                b"",
-                &mut client.out,
-            ),
+            Role::SseSubscriber => {
+                http::request("GET", &host, &path, &[("Accept", "text/event-stream")], b"", &mut client.out)
+            }
             Role::Plaintext => {
                 // Plain HTTP has no handshake: open at once.
                 client.stage = Stage::Open;
