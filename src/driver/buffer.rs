@@ -37,6 +37,16 @@ const MAX_SLICES: usize = 64;
 /// Queues kept for reuse; beyond this, drained queues are freed.
 const POOL: usize = 1024;
 
+/// A pooled queue keeps room for this many chunks (one writev's worth), so
+/// that a pass's fan-out to a stream reuses it without allocating; a queue
+/// that held more (a backlog of events, a replay) gives the rest back before
+/// it is pooled. Without the trim a pooled queue kept the room of the
+/// longest list it ever held, up to `--max-queue` / 64 B chunks (16,384 of
+/// 24 bytes, 384 KiB, at 1 MiB), and the 1,024 pooled queues collected those
+/// high-water marks one burst at a time (384 MiB at worst). Trimmed, the
+/// pool holds at most 1,024 × (64 × 24 B + the box), 1.6 MiB.
+const POOLED_CHUNKS: usize = MAX_SLICES;
+
 #[derive(Debug)]
 enum Chunk {
     Owned(Vec<u8>),
@@ -173,6 +183,14 @@ impl OutQueue {
             }
         }
     }
+
+    /// Gives back the room of an empty queue beyond what a pooled one keeps
+    /// ([`POOLED_CHUNKS`]).
+    fn trim(&mut self) {
+        if self.chunks.capacity() > POOLED_CHUNKS {
+            self.chunks.shrink_to(POOLED_CHUNKS);
+        }
+    }
 }
 
 /// Drained queues waiting to be lent to the next connection with output.
@@ -189,9 +207,10 @@ impl QueuePool {
         self.free.pop().unwrap_or_default()
     }
 
-    pub fn put(&mut self, queue: Box<OutQueue>) {
+    pub fn put(&mut self, mut queue: Box<OutQueue>) {
         debug_assert!(queue.is_empty());
         if self.free.len() < POOL {
+            queue.trim();
             self.free.push(queue);
         }
     }
@@ -312,5 +331,32 @@ mod tests {
         q.push_bytes(b"next");
         assert_eq!(q.chunks.len(), 1);
         assert_eq!(q.len(), 4);
+    }
+
+    /// A backlog of 10,000 events (a replay, a slow reader that caught up)
+    /// leaves a queue with room for 16,384 chunks (384 KiB). Pooled as it
+    /// is, every one of the 1,024 pooled queues could come to hold that.
+    #[test]
+    fn a_queue_goes_back_to_the_pool_without_its_backlog_room() {
+        let mut q = Box::<OutQueue>::default();
+        let event: Rc<[u8]> = vec![b'e'; 100].into();
+        for _ in 0..10_000 {
+            q.push_shared(event.clone());
+        }
+        let mut w = Trickle { got: Vec::new(), limit: usize::MAX / 2, calls: 0 };
+        while !q.is_empty() {
+            q.write_to(&mut w, usize::MAX).unwrap();
+        }
+        assert!(q.chunks.capacity() >= 10_000, "the backlog's room, before the pool");
+        let mut pool = QueuePool::default();
+        pool.put(q);
+        let q = pool.take();
+        assert!(q.chunks.capacity() <= POOLED_CHUNKS, "pooled with room for {} chunks", q.chunks.capacity());
+        // A pass's worth of events fits the room kept.
+        let mut q = q;
+        for _ in 0..POOLED_CHUNKS {
+            q.push_shared(event.clone());
+        }
+        assert!(q.chunks.capacity() <= POOLED_CHUNKS);
     }
 }
