@@ -12,7 +12,7 @@ use std::io::{self, IoSlice, Write};
 use std::rc::Rc;
 
 /// Shared bodies shorter than this are copied into the owned tail: a queue
-/// entry (24 bytes) would weigh more than they do. Longer ones are queued by
+/// entry (32 bytes) would weigh more than they do. Longer ones are queued by
 /// reference, so every subscriber's writev reads the same cache-hot bytes; a
 /// copy per subscriber touched a buffer of its own each time (at 1,000 SSE
 /// subscribers and 84-byte events that cost ~600 ns of server CPU per
@@ -42,9 +42,9 @@ const POOL: usize = 1024;
 /// that held more (a backlog of events, a replay) gives the rest back before
 /// it is pooled. Without the trim a pooled queue kept the room of the
 /// longest list it ever held, up to `--max-queue` / 64 B chunks (16,384 of
-/// 24 bytes, 384 KiB, at 1 MiB), and the 1,024 pooled queues collected those
-/// high-water marks one burst at a time (384 MiB at worst). Trimmed, the
-/// pool holds at most 1,024 × (64 × 24 B + the box), 1.6 MiB.
+/// 32 bytes, 512 KiB, at 1 MiB), and the 1,024 pooled queues collected those
+/// high-water marks one burst at a time (512 MiB at worst). Trimmed, the
+/// pool holds at most 1,024 × (64 × 32 B + the box), 2.1 MiB.
 const POOLED_CHUNKS: usize = MAX_SLICES;
 
 #[derive(Debug)]
@@ -170,17 +170,12 @@ impl OutQueue {
             }
             n -= left;
             self.offset = 0;
+            // Written chunks go, the last one too: a drained queue holds no
+            // buffer, so the pool of 1,024 queues holds only their chunk
+            // lists (see `POOLED_CHUNKS`), not up to 64 KiB of tail each.
+            // The next response's 1 KiB tail comes from malloc's per-thread
+            // cache.
             self.chunks.pop_front();
-        }
-        if self.len == 0 {
-            // Keep the last owned buffer's capacity for the next response.
-            while self.chunks.len() > 1 {
-                self.chunks.pop_front();
-            }
-            match self.chunks.front_mut() {
-                Some(Chunk::Owned(v)) if v.capacity() <= OWNED_CHUNK => v.clear(),
-                _ => self.chunks.clear(),
-            }
         }
     }
 
@@ -323,14 +318,15 @@ mod tests {
     }
 
     #[test]
-    fn drained_queue_keeps_one_buffer_for_reuse() {
+    fn a_drained_queue_holds_no_buffer() {
         let (mut q, _) = filled();
         let mut w = Trickle { got: Vec::new(), limit: usize::MAX / 2, calls: 0 };
-        q.write_to(&mut w, usize::MAX).unwrap();
-        assert!(q.chunks.len() <= 1);
+        while !q.is_empty() {
+            q.write_to(&mut w, usize::MAX).unwrap();
+        }
+        assert!(q.chunks.is_empty(), "{:?}", q.chunks);
         q.push_bytes(b"next");
-        assert_eq!(q.chunks.len(), 1);
-        assert_eq!(q.len(), 4);
+        assert_eq!((q.len(), q.chunks.len()), (4, 1));
     }
 
     /// A backlog of 10,000 events (a replay, a slow reader that caught up)
