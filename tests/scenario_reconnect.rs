@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::io::Read;
-use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -17,60 +15,7 @@ use common::*;
 /// Broadcasts kept for replay (src/app/reconnect.rs `KEPT`).
 const KEPT: u64 = 1000;
 
-/// An event-stream subscription read off a raw socket.
-struct Stream {
-    socket: TcpStream,
-    buf: Vec<u8>,
-    head: String,
-}
-
-impl Stream {
-    fn open(server: &Server, path: &str, extra: &str) -> Stream {
-        let mut socket = server.connect();
-        write_all(
-            &mut socket,
-            format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n{extra}\r\n").as_bytes(),
-        );
-        let mut s = Stream { socket, buf: Vec::new(), head: String::new() };
-        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
-        s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
-        s
-    }
-
-    fn until(&mut self, find: impl Fn(&[u8]) -> Option<usize>, within: Duration) -> Option<usize> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(end) = find(&self.buf) {
-                return Some(end);
-            }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            self.socket.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
-            let mut chunk = [0u8; 65536];
-            match self.socket.read(&mut chunk) {
-                Ok(0) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// The next block that is not a comment, if one comes in time.
-    fn next_event_within(&mut self, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.checked_duration_since(Instant::now())?;
-            let end = self.until(common::sse_unit, left)?;
-            let block = String::from_utf8(self.buf.drain(..end).collect()).unwrap();
-            if !block.starts_with(':') {
-                return Some(block);
-            }
-        }
-    }
-
-    fn next_event(&mut self) -> String {
-        self.next_event_within(Duration::from_secs(5)).expect("an event")
-    }
-}
+use common::stream::EventStream as Stream;
 
 /// One broadcast as a stream received it.
 #[derive(Debug, PartialEq)]
