@@ -275,6 +275,26 @@ pub fn distribution_series(name: &str, h: &crate::hist::Hist) -> crate::svg::Ser
 }
 
 /// "p50 0.21 ms · p99 1.53 ms · max 4.0 ms"
+/// The probes' latency distribution during the event under test beside the
+/// one before it (the `stall` and `teardown` plots).
+pub fn during_and_before_chart(
+    title: String,
+    name: &str,
+    during: &crate::hist::Hist,
+    before: &crate::hist::Hist,
+) -> crate::svg::Chart {
+    crate::svg::Chart {
+        title,
+        x_label: "percentile".into(),
+        y_label: "latency (ms)".into(),
+        x_scale: crate::svg::XScale::Percentile,
+        series: vec![
+            distribution_series(name, during),
+            distribution_series(&format!("{name} (before)"), before),
+        ],
+    }
+}
+
 pub fn latency_line(h: &crate::hist::Hist) -> String {
     let ms = |ns: u64| ns as f64 / 1e6;
     format!(

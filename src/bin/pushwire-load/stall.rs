@@ -19,7 +19,6 @@ use crate::fleet::{Fleet, Totals};
 use crate::payload;
 use crate::report::{arr, int, num, obj, s, Value};
 use crate::run::{self, RssPeak, Span, Ticker};
-use crate::svg::{Chart, XScale};
 use crate::worker::unix_ns;
 
 /// How long one fan-out may take before the run gives up on it.
@@ -166,20 +165,16 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         );
         println!("  {}", window.describe());
     }
-    let chart = Chart {
-        title: format!(
+    let chart = run::during_and_before_chart(
+        format!(
             "/plaintext latency during {published} fan-outs of {} B to {open} {} subscribers",
             opts.size,
             opts.proto.name().to_uppercase()
         ),
-        x_label: "percentile".into(),
-        y_label: "latency (ms)".into(),
-        x_scale: XScale::Percentile,
-        series: vec![
-            run::distribution_series(&opts.name, &during.hist),
-            run::distribution_series(&format!("{} (before)", opts.name), &quiet.hist),
-        ],
-    };
+        &opts.name,
+        &during.hist,
+        &quiet.hist,
+    );
     run::write_outputs(opts, &report, Some(chart))?;
     if let Some(refusal) = refusal {
         return Err(refusal);

@@ -21,7 +21,6 @@ use crate::cli::Options;
 use crate::fleet::Fleet;
 use crate::report::{int, num, obj, path_num, s, Value};
 use crate::run::{self, Span, Ticker};
-use crate::svg::{Chart, XScale};
 
 /// How long the server may take to count the subscribers gone.
 const GONE_LIMIT: Duration = Duration::from_secs(60);
@@ -159,16 +158,12 @@ pub fn run(opts: &Options, args: &[String]) -> Result<(), String> {
         println!("  /plaintext during the teardown {}", run::latency_line(&during.hist));
         println!("  /plaintext before it           {}", run::latency_line(&quiet.hist));
     }
-    let chart = Chart {
-        title: format!("/plaintext latency while {open} subscribers of {} leave", opts.sub_path()),
-        x_label: "percentile".into(),
-        y_label: "latency (ms)".into(),
-        x_scale: XScale::Percentile,
-        series: vec![
-            run::distribution_series(&opts.name, &during.hist),
-            run::distribution_series(&format!("{} (before)", opts.name), &quiet.hist),
-        ],
-    };
+    let chart = run::during_and_before_chart(
+        format!("/plaintext latency while {open} subscribers of {} leave", opts.sub_path()),
+        &opts.name,
+        &during.hist,
+        &quiet.hist,
+    );
     run::write_outputs(opts, &report, Some(chart))?;
     let errors = totals.errors + quiet.errors + during.errors;
     if totals.closed > 0 || errors > 0 {
