@@ -198,7 +198,6 @@ pub struct Settings {
     pub max_ws_buffered: usize,
     pub message_timeout: std::time::Duration,
     pub max_conns: usize,
-    pub history: usize,
 }
 
 pub struct App {
@@ -251,7 +250,6 @@ impl App {
                 max_ws_buffered: config.max_ws_buffered,
                 message_timeout: config.message_timeout,
                 max_conns: config.max_conns,
-                history: config.history,
             },
             hub: Hub::new(hub::Limits {
                 history: config.history,
@@ -444,7 +442,7 @@ impl App {
             Limit { name: "max_message", cap: cap(s.max_message), used: None },
             Limit { name: "max_ws_buffered", cap: cap(s.max_ws_buffered), used: Some(stats.ws_buffered) },
             Limit { name: "message_timeout_ms", cap: s.message_timeout.as_millis() as u64, used: None },
-            Limit { name: "history", cap: cap(s.history), used: None },
+            Limit { name: "history", cap: cap(hub.history), used: None },
             Limit {
                 name: "history_bytes",
                 cap: cap(hub.history_bytes),
