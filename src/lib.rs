@@ -20,12 +20,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod driver;
-pub mod http;
-pub mod hub;
-pub mod json;
-pub mod key;
-pub mod key_map;
-pub mod sse;
 pub mod stats;
-pub mod timer;
-pub mod ws;
+
+// The protocols live in pushwire-proto, which Cargo keeps free of I/O; the
+// server names them as its own modules.
+pub use pushwire_proto::{http, hub, json, key, key_map, sse, timer, ws};

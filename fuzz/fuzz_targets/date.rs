@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pushwire::http::date;
+use pushwire_proto::http::date;
 
 /// 10000-01-01T00:00:00Z: the first second a four-digit year cannot show.
 const YEAR_10000: u64 = 253_402_300_800;

@@ -21,9 +21,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pushwire::config::{Limits, MAX_HEADERS};
-use pushwire::http::request::{parse, Parse, Progress, Request};
-use pushwire::http::HttpError;
+use pushwire_proto::limits::{Limits, MAX_HEADERS};
+use pushwire_proto::http::request::{parse, Parse, Progress, Request};
+use pushwire_proto::http::HttpError;
 
 /// What a request was, detached from the buffer it borrowed.
 #[derive(Debug, PartialEq, Eq)]

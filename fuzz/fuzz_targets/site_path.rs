@@ -9,8 +9,8 @@
 use std::fmt::Write;
 
 use libfuzzer_sys::fuzz_target;
-use pushwire::http::route::{percent_decode, query};
-use pushwire::http::site::file_for;
+use pushwire_proto::http::route::{percent_decode, query};
+use pushwire_proto::http::site::file_for;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(input) = std::str::from_utf8(data) else { return };

@@ -26,8 +26,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pushwire::ws::frame::MAX_CONTROL_PAYLOAD;
-use pushwire::ws::{encode_header, unmask, valid_code, Incoming, OpCode, Receiver, Step, WsError};
+use pushwire_proto::ws::frame::MAX_CONTROL_PAYLOAD;
+use pushwire_proto::ws::{encode_header, unmask, valid_code, Incoming, OpCode, Receiver, Step, WsError};
 
 /// What a step produced, detached from the buffer it borrowed.
 #[derive(Debug, PartialEq, Eq)]

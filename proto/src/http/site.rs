@@ -85,8 +85,8 @@ pub fn file_response(req: &Request<'_>, rel: &str, body: Rc<[u8]>, modified: u64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Limits, MAX_HEADERS};
     use crate::http::request::{parse, Parse, Progress};
+    use crate::limits::{Limits, MAX_HEADERS};
 
     #[test]
     fn paths_one_line_each() {

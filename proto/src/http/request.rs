@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use httparse::Header;
 
 use super::error::HttpError;
-use crate::config::Limits;
+use crate::limits::Limits;
 
 /// RFC 9110 §9: the methods the router can name; anything else is `Other`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

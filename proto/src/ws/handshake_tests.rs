@@ -1,6 +1,6 @@
 use super::*;
-use crate::config::{Limits, MAX_HEADERS};
 use crate::http::request::{parse, Parse, Progress};
+use crate::limits::{Limits, MAX_HEADERS};
 
 const DATE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
 /// §1.3: "dGhlIHNhbXBsZSBub25jZQ==" is "the sample nonce" base64-encoded.

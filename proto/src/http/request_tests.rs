@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::MAX_HEADERS;
+use crate::limits::MAX_HEADERS;
 
 /// What a parsed request says, owned, so results of different calls compare.
 #[derive(Debug, PartialEq)]

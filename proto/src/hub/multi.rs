@@ -268,6 +268,6 @@ mod tests {
         let id = MAX_TOPICS * longest + (MAX_TOPICS - 1);
         assert_eq!(id, 1375);
         assert!("Last-Event-ID: ".len() + id + "GET /topics/ HTTP/1.1".len() + MAX_TOPICS * 65 < 4096);
-        assert!(id < crate::config::MAX_HEAD / 4);
+        assert!(id < crate::limits::MAX_HEAD / 4);
     }
 }

@@ -181,7 +181,7 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 // because only dates from 1970 on are ever converted.
 
 /// (year, month 1-12, day 1-31) for a day count since 1970-01-01.
-pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let since_march_0000 = days + EPOCH_FROM_MARCH_0000;
     let era = since_march_0000 / DAYS_PER_ERA;
     let day_of_era = since_march_0000 % DAYS_PER_ERA; // 0..=146_096
