@@ -24,4 +24,4 @@ pub mod stats;
 
 // The protocols live in pushwire-proto, which Cargo keeps free of I/O; the
 // server names them as its own modules.
-pub use pushwire_proto::{http, hub, json, key, key_map, sse, timer, ws};
+pub use pushwire_proto::{conn, http, hub, json, key, key_map, sse, timer, ws};

@@ -4,14 +4,14 @@
 
 use std::fmt::Write;
 
+use crate::conn::Open;
+
 /// Counters of one worker loop.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
     /// Open connections, by what they speak now (a parked long-poll counts
-    /// as HTTP).
-    pub http: u64,
-    pub sse: u64,
-    pub ws: u64,
+    /// as HTTP); kept by the connections themselves as their phase changes.
+    pub open: Open,
     /// Connections accepted since start.
     pub accepted: u64,
     /// Times accepting paused for `--max-conns` or a lack of descriptors.
@@ -58,7 +58,7 @@ pub struct Limit {
 
 impl Stats {
     pub fn connections(&self) -> u64 {
-        self.http + self.sse + self.ws
+        self.open.total()
     }
 
     pub fn to_json(&self, uptime_ms: u64, hub: &HubFigures) -> String {
@@ -75,9 +75,9 @@ impl Stats {
             uptime_ms / 1000,
             uptime_ms % 1000,
             self.connections(),
-            self.http,
-            self.sse,
-            self.ws,
+            self.open.http,
+            self.open.sse,
+            self.open.ws,
             self.accepted,
             self.accept_pauses,
             self.requests,
@@ -114,7 +114,11 @@ impl Stats {
             "connections",
             "gauge",
             "Open connections by kind.",
-            &[("{kind=\"http\"}", self.http), ("{kind=\"sse\"}", self.sse), ("{kind=\"ws\"}", self.ws)],
+            &[
+                ("{kind=\"http\"}", self.open.http),
+                ("{kind=\"sse\"}", self.open.sse),
+                ("{kind=\"ws\"}", self.open.ws),
+            ],
         );
         metric("accepted_total", "counter", "Connections accepted.", &[("", self.accepted)]);
         metric(
@@ -168,9 +172,7 @@ mod tests {
 
     fn sample() -> Stats {
         Stats {
-            http: 2,
-            sse: 3,
-            ws: 0,
+            open: Open { http: 2, sse: 3, ws: 0 },
             accepted: 5,
             accept_pauses: 1,
             requests: 9,

@@ -18,6 +18,7 @@
 //! (`pushwire-load`) uses the same codecs from the client's side.
 #![forbid(unsafe_code)]
 
+pub mod conn;
 pub mod http;
 pub mod hub;
 pub mod json;

@@ -11,9 +11,10 @@ use std::io;
 
 use mio::Interest;
 
-use super::conn::Conn;
+use super::conn::{set_registered, Conn};
 use super::{Paused, Server, Timer, LISTENER};
 use crate::config::ACCEPT_RETRY;
+use crate::key::ConnKey;
 
 impl Server {
     pub(super) fn accept(&mut self) {
@@ -47,22 +48,18 @@ impl Server {
             self.next_gen = self.next_gen.wrapping_add(1);
             let entry = self.conns.vacant_entry();
             let index = entry.key();
-            let mut conn = Conn::new(stream, gen);
-            if let Err(e) =
-                self.poll.registry().register(&mut conn.stream, mio::Token(index), Interest::READABLE)
+            let mut stream = stream;
+            if let Err(e) = self.poll.registry().register(&mut stream, mio::Token(index), Interest::READABLE)
             {
                 log::warn!("peer={peer} register: {e}");
                 continue;
             }
-            conn.registered = Some(Interest::READABLE);
+            let (mut conn, deadline) = Conn::new(stream, gen, self.now, &self.timeouts, &mut self.stats.open);
+            set_registered(&mut conn, Some(Interest::READABLE));
             entry.insert(conn);
             self.stats.accepted += 1;
-            self.stats.http += 1;
             log::debug!("conn={index}/{gen} peer={peer} accepted");
-            // SPEC §5: the head must be complete within the header deadline,
-            // counted from the moment the client connects.
-            let deadline = self.after(self.config.header_timeout);
-            self.arm(index, deadline);
+            self.deadlines.insert(deadline, ConnKey { index: index as u32, gen });
         }
     }
 

@@ -21,7 +21,6 @@
 //! with other sockets' events served between them.
 
 mod accept;
-mod buffer;
 mod clock;
 mod conn;
 mod files;
@@ -46,11 +45,11 @@ pub use inbox::{Command, Handle};
 
 use crate::app::{Action, App, Context};
 use crate::config::{Config, READ_BUFFER, WRITE_BUDGET};
+use crate::conn::{QueuePool, Timeouts, Timer as ConnTimer};
 use crate::http::date::DateCache;
 use crate::key::ConnKey;
 use crate::stats::Stats;
 use crate::timer::Wheel;
-use buffer::QueuePool;
 use clock::Clock;
 use conn::{Conn, Phase};
 use files::Files;
@@ -108,6 +107,8 @@ pub struct Server {
     now: u64,
     unix_ms: u64,
     date: DateCache,
+    /// The connection timeouts of `config`, in ms, as the rules take them.
+    timeouts: Timeouts,
     inbox: Receiver<Command>,
     handle: Handle,
     /// Set once a shutdown was asked for.
@@ -160,6 +161,11 @@ impl Server {
             deadlines: Wheel::new(0),
             expired_conns: Vec::new(),
             date: DateCache::new(clock.unix_ms() / 1000),
+            timeouts: Timeouts {
+                header: config.header_timeout.as_millis() as u64,
+                keepalive: config.keepalive_timeout.as_millis() as u64,
+                linger: crate::config::LINGER.as_millis() as u64,
+            },
             unix_ms: clock.unix_ms(),
             clock,
             now: 0,
@@ -250,7 +256,7 @@ impl Server {
         let idle: Vec<usize> = self
             .conns
             .iter()
-            .filter(|(_, c)| c.phase == Phase::Http && c.pending.is_none() && c.queued_bytes() == 0)
+            .filter(|(_, c)| c.phase() == Phase::Http && c.pending.is_none() && c.queued_bytes() == 0)
             .map(|(i, _)| i)
             .collect();
         log::info!(
@@ -267,7 +273,7 @@ impl Server {
         let parked: Vec<usize> = self
             .conns
             .iter()
-            .filter(|(_, c)| matches!(c.phase, Phase::Parked { .. }))
+            .filter(|(_, c)| matches!(c.phase(), Phase::Parked { .. }))
             .map(|(i, _)| i)
             .collect();
         for index in parked {
@@ -326,31 +332,22 @@ impl Server {
     fn on_conn_timer(&mut self, key: ConnKey, at: u64) {
         let index = key.index as usize;
         let Some(conn) = self.conns.get_mut(index) else { return };
-        if conn.gen != key.gen || conn.queued != at {
+        if conn.gen != key.gen {
             return;
         }
-        conn.queued = 0;
-        if conn.deadline == 0 {
-            return;
+        match conn.on_timer(at, self.now) {
+            ConnTimer::Stale => {}
+            ConnTimer::Rearm(at) => self.deadlines.insert(at, key),
+            ConnTimer::Due => self.on_deadline(index),
         }
-        if conn.deadline > self.now {
-            let deadline = conn.deadline;
-            self.arm(index, deadline);
-            return;
-        }
-        conn.deadline = 0;
-        self.on_deadline(index);
     }
 
-    /// Sets a connection's deadline. O(1): writes one integer, and inserts
-    /// into the wheel only if no entry would fire by then.
+    /// Sets a connection's deadline: O(1), one integer, and a wheel entry
+    /// only when no entry would fire by then.
     fn arm(&mut self, index: usize, deadline: u64) {
         let Some(conn) = self.conns.get_mut(index) else { return };
-        conn.deadline = deadline;
-        if conn.queued == 0 || conn.queued > deadline {
-            conn.queued = deadline;
-            let key = ConnKey { index: index as u32, gen: conn.gen };
-            self.deadlines.insert(deadline, key);
+        if let Some(at) = conn.arm(deadline) {
+            self.deadlines.insert(at, ConnKey { index: index as u32, gen: conn.gen });
         }
     }
 

@@ -2,12 +2,12 @@
 //! replies → bytes in its queue. Responses leave in request order because
 //! each is queued before the next request is read (RFC 9112 §9.3.2).
 
-use super::buffer::OutQueue;
-use super::conn::{Pending, Phase};
 use super::files::Lookup;
 use super::Server;
 use crate::app::{Context, End, Reply};
 use crate::config::{MAX_HEADERS, MAX_HTTP_OUTPUT};
+use crate::conn::OutQueue;
+use crate::conn::{Pending, Phase};
 use crate::http::request::{self, Method, Parse, Progress, Request};
 use crate::http::response::{Body, Response, CONTINUE};
 use crate::http::site;
@@ -37,10 +37,8 @@ impl Server {
         // A request completed here, so what is pending is a new request: its
         // head deadline starts now.
         let new_request = !had_pending || used > 0;
-        let (keepalive, header) =
-            (self.after(self.config.keepalive_timeout), self.after(self.config.header_timeout));
         let Some(conn) = self.conns.get_mut(index) else { return };
-        match conn.phase {
+        match conn.phase() {
             Phase::Http => {}
             // Requests pipelined behind a parked one wait for its answer.
             Phase::Parked { .. } => return conn.pending = pending,
@@ -55,18 +53,7 @@ impl Server {
             // Nothing after a stream or a last answer is read.
             Phase::Sse { .. } | Phase::Closing => return,
         }
-        let deadline = match &pending {
-            // Requests wait because the client does not read its answers:
-            // that is timed by write progress (see `flush`), not as a head.
-            Some(_) if conn.read_paused() => Some(keepalive),
-            // A body may take as long as it keeps moving.
-            Some(p) if p.progress.in_body() => Some(keepalive),
-            // SPEC §5: the head's deadline runs from its first byte and is
-            // never extended by a trickle of more bytes (slowloris).
-            Some(_) if new_request && conn.served() => Some(header),
-            Some(_) => None,
-            None => Some(keepalive),
-        };
+        let deadline = conn.http_deadline(pending.as_deref(), new_request, self.now, &self.timeouts);
         conn.pending = pending;
         if let Some(deadline) = deadline {
             self.arm(index, deadline);
@@ -79,7 +66,7 @@ impl Server {
         let mut used = 0;
         while used < buf.len() {
             let Some(conn) = self.conns.get_mut(index) else { break };
-            if conn.phase != Phase::Http {
+            if conn.phase() != Phase::Http {
                 break;
             }
             if conn.queued_bytes() >= MAX_HTTP_OUTPUT {
@@ -207,7 +194,7 @@ impl Server {
         }
         conn.set_served(true);
         if !keep_alive {
-            conn.phase = Phase::Closing;
+            conn.set_phase(Phase::Closing, &mut self.stats.open);
             // The last answer gets as long to leave as any other write.
             let deadline = self.after(self.config.keepalive_timeout);
             self.arm(index, deadline);

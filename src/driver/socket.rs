@@ -7,11 +7,13 @@ use std::net::Shutdown;
 
 use mio::event::Event;
 
-use super::conn::Phase;
+use super::conn::{interest, registered, set_registered, Phase};
 use super::Server;
 use crate::app::End;
-use crate::config::{LINGER, MAX_HTTP_OUTPUT, SMALL_WRITE};
+use crate::config::{MAX_HTTP_OUTPUT, SMALL_WRITE};
+use crate::conn::{Expired, Rest};
 use crate::http::{HttpError, Response};
+use crate::key::ConnKey;
 
 /// How a flush ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -66,11 +68,11 @@ impl Server {
             if conn.read_closed() || conn.read_paused() || conn.broken() {
                 break;
             }
-            match conn.stream.read(&mut buf) {
+            match conn.socket.read(&mut buf) {
                 Ok(0) => conn.set_read_closed(true),
                 Ok(n) => {
                     self.stats.bytes_in += n as u64;
-                    match conn.phase {
+                    match conn.phase() {
                         Phase::Http => self.http_input(index, &buf[..n]),
                         Phase::Ws { .. } => self.ws_input(index, &mut buf[..n]),
                         // Requests pipelined behind a parked one wait, within
@@ -123,7 +125,7 @@ impl Server {
                 how = Flushed::Deferred;
                 break;
             }
-            match out.write_to(&mut conn.stream, max) {
+            match out.write_to(&mut conn.socket, max) {
                 Ok(0) => broken = true,
                 Ok(n) => {
                     self.stats.bytes_out += n as u64;
@@ -148,14 +150,10 @@ impl Server {
                 self.pool.put(out);
             }
         }
-        // An HTTP client that keeps reading, however slowly, is not idle: its
-        // no-progress deadline moves on. A request head keeps its own; a
-        // stream's deadline is its idle timeout (events, not bytes, move it)
-        // and a parked request's is its poll timeout.
-        let http = matches!(conn.phase, Phase::Http | Phase::Closing);
-        if wrote && http && (conn.pending.is_none() || conn.read_paused()) && !conn.write_shut() {
-            let deadline = self.after(self.config.keepalive_timeout);
-            self.arm(index, deadline);
+        if wrote {
+            if let Some(at) = conn.wrote(self.now, &self.timeouts) {
+                self.deadlines.insert(at, ConnKey { index: index as u32, gen: conn.gen });
+            }
         }
         // Edge-triggered: a socket that still has room raises no event, so
         // the rest waits on the dirty list for the next pass.
@@ -175,7 +173,7 @@ impl Server {
             // Output drained below the cap: take up the requests that were
             // left waiting, then read what arrived meanwhile (edge-triggered:
             // no new event would announce it).
-            if conn.read_paused() && conn.queued_bytes() < MAX_HTTP_OUTPUT && conn.phase == Phase::Http {
+            if conn.read_paused() && conn.queued_bytes() < MAX_HTTP_OUTPUT && conn.phase() == Phase::Http {
                 conn.set_read_paused(false);
                 self.http_input(index, &[]);
                 self.read(index);
@@ -195,57 +193,36 @@ impl Server {
             break;
         }
         let Some(conn) = self.conns.get_mut(index) else { return };
-        if conn.broken() {
-            return self.close(index, "socket error");
-        }
-        let drained = conn.queued_bytes() == 0;
-        match conn.phase {
-            Phase::Http if conn.read_closed() && drained => return self.close(index, "client closed"),
-            // Draining: a connection whose answers are all out and that is
-            // not inside a request has nothing left to finish.
-            Phase::Http if self.draining && drained && conn.pending.is_none() => {
-                return self.close(index, "shutdown")
-            }
-            // WHATWG HTML §9.2: nothing comes from a stream's client, so
-            // end-of-file means it went away: noticed now, not at the next
-            // write, so the app's registries and counts stay true.
-            Phase::Sse { .. } | Phase::Parked { .. } | Phase::Ws { .. } if conn.read_closed() => {
-                return self.close(index, "client went away")
-            }
-            Phase::Closing if drained && !conn.write_shut() => {
-                // RFC 9112 §9.6: half-close, then keep reading until the
-                // client closes too, so unread request bytes do not make our
-                // close a reset that destroys the answer in flight.
-                let _ = conn.stream.shutdown(Shutdown::Write);
-                conn.set_write_shut(true);
-                if conn.read_closed() {
-                    return self.close(index, "answered");
+        match conn.rest(self.draining) {
+            Rest::Wait => {}
+            Rest::Close(why) => return self.close(index, why),
+            Rest::ShutWrite => {
+                let _ = conn.socket.shutdown(Shutdown::Write);
+                match conn.write_shut_at(self.now, &self.timeouts) {
+                    Ok(Some(at)) => self.deadlines.insert(at, ConnKey { index: index as u32, gen: conn.gen }),
+                    Ok(None) => {}
+                    Err(Rest::Close(why)) => return self.close(index, why),
+                    Err(_) => {}
                 }
-                let deadline = self.after(LINGER);
-                self.arm(index, deadline);
             }
-            Phase::Closing if conn.read_closed() && conn.write_shut() => {
-                return self.close(index, "answered")
-            }
-            _ => {}
         }
         self.reregister(index);
     }
 
     fn reregister(&mut self, index: usize) {
         let Some(conn) = self.conns.get_mut(index) else { return };
-        let want = conn.interest();
-        if want == conn.registered {
+        let (want, had) = (interest(conn), registered(conn));
+        if want == had {
             return;
         }
         let registry = self.poll.registry();
         let token = mio::Token(index);
-        let result = match (conn.registered, want) {
-            (_, None) => registry.deregister(&mut conn.stream),
-            (None, Some(interest)) => registry.register(&mut conn.stream, token, interest),
-            (Some(_), Some(interest)) => registry.reregister(&mut conn.stream, token, interest),
+        let result = match (had, want) {
+            (_, None) => registry.deregister(&mut conn.socket),
+            (None, Some(interest)) => registry.register(&mut conn.socket, token, interest),
+            (Some(_), Some(interest)) => registry.reregister(&mut conn.socket, token, interest),
         };
-        conn.registered = want;
+        set_registered(conn, want);
         if let Err(e) = result {
             log::warn!("conn={index}/{} register: {e}", conn.gen);
             self.close(index, "register failed");
@@ -255,23 +232,18 @@ impl Server {
     /// The connection's deadline passed.
     pub(super) fn on_deadline(&mut self, index: usize) {
         let Some(conn) = self.conns.get_mut(index) else { return };
-        match conn.phase {
-            // Answers wait and the client has not read any of them for the
-            // whole timeout: nothing more can be said to it.
-            Phase::Http if conn.queued_bytes() > 0 => self.close(index, "client stopped reading"),
-            // SPEC §5: a head (or body) that does not arrive in time is 408;
-            // a connection that was merely idle between requests just closes.
-            Phase::Http if conn.pending.is_some() || !conn.served() => {
+        match conn.expired(self.draining) {
+            Expired::StoppedReading => self.close(index, "client stopped reading"),
+            Expired::RequestTimeout => {
                 log::debug!("conn={index}/{} request timed out", conn.gen);
                 self.refuse(index, Response::error(HttpError::HeaderTimeout));
                 self.settle(index);
             }
-            Phase::Http => self.close(index, "idle"),
-            Phase::Sse { .. } | Phase::Ws { .. } if self.draining => self.end_stream(index, End::Shutdown),
-            // RFC 6455: a message not finished in time (--message-timeout).
-            Phase::Ws { .. } => self.ws_deadline(index),
-            Phase::Sse { .. } | Phase::Parked { .. } => self.stream_deadline(index),
-            Phase::Closing => self.close(index, "linger over"),
+            Expired::Idle => self.close(index, "idle"),
+            Expired::Drain => self.end_stream(index, End::Shutdown),
+            Expired::Message => self.ws_deadline(index),
+            Expired::Stream => self.stream_deadline(index),
+            Expired::Linger => self.close(index, "linger over"),
         }
     }
 
@@ -283,8 +255,8 @@ impl Server {
         self.notify_end(index, End::Gone);
         let Some(conn) = self.conns.try_remove(index) else { return };
         let mut conn = conn;
-        if conn.registered.is_some() {
-            let _ = self.poll.registry().deregister(&mut conn.stream);
+        if registered(&conn).is_some() {
+            let _ = self.poll.registry().deregister(&mut conn.socket);
         }
         if let Some(mut out) = conn.out.take() {
             if out.is_empty() {
@@ -294,16 +266,12 @@ impl Server {
                 *out = Default::default();
             }
         }
-        match conn.phase {
-            Phase::Sse { .. } => self.stats.sse -= 1,
-            Phase::Ws { .. } => {
-                self.stats.ws -= 1;
-                if let Some(pending) = &conn.pending {
-                    let held = super::websocket::held(pending);
-                    self.stats.ws_buffered = super::websocket::release(self.stats.ws_buffered, held);
-                }
+        conn.retire(&mut self.stats.open);
+        if matches!(conn.phase(), Phase::Ws { .. }) {
+            if let Some(pending) = &conn.pending {
+                let held = super::websocket::held(pending);
+                self.stats.ws_buffered = super::websocket::release(self.stats.ws_buffered, held);
             }
-            _ => self.stats.http -= 1,
         }
         log::debug!("conn={index}/{} closed: {why}", conn.gen);
         self.resume_accept();

@@ -14,11 +14,11 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::conn::{Millis, Phase};
 use super::socket::Flushed;
 use super::{Server, Timer};
 use crate::app::{Action, Context, End};
 use crate::config::{DEFERRED_QUEUE_FACTOR, SMALL_WRITE};
+use crate::conn::{Millis, Phase};
 use crate::http::response::{Body, Response};
 use crate::key::ConnKey;
 use crate::sse;
@@ -47,11 +47,9 @@ impl Server {
         let idle_ms = idle.map_or(0, |d| d.as_millis().clamp(1, u32::MAX as u128) as u32);
         let deadline = (idle_ms > 0).then(|| self.now + u64::from(idle_ms));
         let Some(conn) = self.conns.get_mut(index) else { return };
-        conn.phase = Phase::Sse { idle_ms: Millis::new(idle_ms) };
+        conn.set_phase(Phase::Sse { idle_ms: Millis::new(idle_ms) }, &mut self.stats.open);
         conn.pending = None;
-        conn.deadline = 0;
-        self.stats.http -= 1;
-        self.stats.sse += 1;
+        conn.disarm();
         if let Some(out) = self.queue(index) {
             out.push_bytes(first);
         }
@@ -64,7 +62,7 @@ impl Server {
     pub(super) fn park(&mut self, index: usize, timeout: Duration, keep_alive: bool, minor: u8) {
         let deadline = self.after(timeout);
         let Some(conn) = self.conns.get_mut(index) else { return };
-        conn.phase = Phase::Parked { keep_alive, minor };
+        conn.set_phase(Phase::Parked { keep_alive, minor }, &mut self.stats.open);
         self.arm(index, deadline);
     }
 
@@ -98,7 +96,7 @@ impl Server {
                     }
                     Action::Close { to, code, reason } => {
                         if let Some(index) = self.index_of(to) {
-                            match self.conns[index].phase {
+                            match self.conns[index].phase() {
                                 Phase::Ws { .. } => self.ws_close(index, Some((code, reason)), End::Done),
                                 _ => self.end_stream(index, End::Done),
                             }
@@ -109,7 +107,7 @@ impl Server {
                     Action::Pull { to } => {
                         if let Some(index) = self.index_of(to) {
                             let conn = &mut self.conns[index];
-                            if matches!(conn.phase, Phase::Sse { .. } | Phase::Ws { .. }) && !conn.ended() {
+                            if matches!(conn.phase(), Phase::Sse { .. } | Phase::Ws { .. }) && !conn.ended() {
                                 conn.set_pulling(true);
                                 self.mark_dirty(index);
                             }
@@ -131,7 +129,7 @@ impl Server {
         let Some(index) = self.index_of(to) else { return };
         let now = self.now;
         let conn = &mut self.conns[index];
-        let idle_ms = match conn.phase {
+        let idle_ms = match conn.phase() {
             Phase::Sse { idle_ms } => idle_ms.get(),
             Phase::Ws { .. } => 0,
             _ => return,
@@ -287,14 +285,14 @@ impl Server {
         let mut silent = Vec::new();
         for (index, conn) in self.conns.iter_mut() {
             let ended = conn.ended();
-            let bytes = match &mut conn.phase {
+            let bytes = match conn.phase() {
                 Phase::Sse { .. } if !ended => &beat,
                 Phase::Ws { awaiting_pong: true } => {
                     silent.push(index);
                     continue;
                 }
-                Phase::Ws { awaiting_pong } => {
-                    *awaiting_pong = true;
+                Phase::Ws { awaiting_pong: false } => {
+                    conn.set_awaiting_pong(true);
                     &ping
                 }
                 _ => continue,
@@ -327,15 +325,13 @@ impl Server {
     /// Ends a stream: the app hears why, what is queued is written, then the
     /// connection closes.
     pub(super) fn end_stream(&mut self, index: usize, why: End) {
-        if matches!(self.conns.get(index).map(|c| c.phase), Some(Phase::Ws { .. })) {
+        if matches!(self.conns.get(index).map(|c| c.phase()), Some(Phase::Ws { .. })) {
             return self.ws_close(index, Self::ws_close_code(why), why);
         }
         self.notify_end(index, why);
         let Some(conn) = self.conns.get_mut(index) else { return };
-        if matches!(conn.phase, Phase::Sse { .. }) {
-            conn.phase = super::conn::Phase::Closing;
-            self.stats.sse -= 1;
-            self.stats.http += 1;
+        if matches!(conn.phase(), Phase::Sse { .. }) {
+            conn.set_phase(Phase::Closing, &mut self.stats.open);
             let deadline = self.after(self.config.keepalive_timeout);
             self.arm(index, deadline);
         }
@@ -346,7 +342,8 @@ impl Server {
     pub(super) fn notify_end(&mut self, index: usize, why: End) {
         let Some(key) = self.key(index) else { return };
         let conn = &mut self.conns[index];
-        if conn.ended() || !matches!(conn.phase, Phase::Sse { .. } | Phase::Parked { .. } | Phase::Ws { .. })
+        if conn.ended()
+            || !matches!(conn.phase(), Phase::Sse { .. } | Phase::Parked { .. } | Phase::Ws { .. })
         {
             return;
         }
@@ -362,7 +359,7 @@ impl Server {
         let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         self.app.on_timeout(&cx, &mut self.actions);
         self.perform();
-        match self.conns.get(index).map(|c| c.phase) {
+        match self.conns.get(index).map(|c| c.phase()) {
             Some(Phase::Sse { .. }) => self.end_stream(index, End::Timeout),
             // The app should have answered; a parked request must not hang.
             Some(Phase::Parked { .. }) => {
@@ -376,10 +373,10 @@ impl Server {
     /// pipelined behind it.
     fn answer_parked(&mut self, to: ConnKey, response: &Response) {
         let Some(index) = self.index_of(to) else { return };
-        let Phase::Parked { keep_alive, minor } = self.conns[index].phase else { return };
+        let Phase::Parked { keep_alive, minor } = self.conns[index].phase() else { return };
         self.notify_end(index, End::Done);
         let conn = &mut self.conns[index];
-        conn.phase = Phase::Http;
+        conn.set_phase(Phase::Http, &mut self.stats.open);
         conn.set_ended(false);
         self.send(index, response, minor, keep_alive && !self.draining, false);
         // Requests that arrived meanwhile are waiting in `pending`. If reading
@@ -399,7 +396,7 @@ impl Server {
         let streams: Vec<usize> = self
             .conns
             .iter()
-            .filter(|(_, c)| matches!(c.phase, Phase::Sse { .. } | Phase::Ws { .. }))
+            .filter(|(_, c)| matches!(c.phase(), Phase::Sse { .. } | Phase::Ws { .. }))
             .map(|(i, _)| i)
             .collect();
         let window = self.config.drain.as_millis() as u64;
@@ -413,7 +410,7 @@ impl Server {
             let retry = 1000 + seed % (window + 1000);
             // SSE gets its reconnection delay now; a WebSocket gets its
             // Close 1001 when its turn comes (on_deadline → end_stream).
-            if matches!(self.conns[index].phase, Phase::Sse { .. }) {
+            if matches!(self.conns[index].phase(), Phase::Sse { .. }) {
                 let mut bytes = Vec::with_capacity(16);
                 sse::retry(retry, &mut bytes);
                 if let Some(out) = self.queue(index) {
@@ -422,8 +419,7 @@ impl Server {
             }
             let close_at = self.now + window * i as u64 / count.max(1);
             if let Some(conn) = self.conns.get_mut(index) {
-                conn.deadline = 0;
-                conn.queued = 0;
+                conn.reset_timer();
             }
             self.mark_dirty(index);
             self.arm(index, close_at);

@@ -7,9 +7,9 @@
 //! the Receiver is kept (boxed in `Pending`) only while it has something to
 //! finish.
 
-use super::conn::{Pending, Phase};
 use super::Server;
 use crate::app::{Context, End, Message};
+use crate::conn::{Pending, Phase};
 use crate::ws::{self, close, session, Incoming, OpCode, Receiver, Step, WsError};
 
 impl Server {
@@ -20,11 +20,9 @@ impl Server {
     pub(super) fn start_websocket(&mut self, index: usize, accept: &str, first: &[u8]) {
         self.send(index, &ws::handshake::response(accept), 1, true, false);
         let Some(conn) = self.conns.get_mut(index) else { return };
-        conn.phase = Phase::Ws { awaiting_pong: false };
+        conn.set_phase(Phase::Ws { awaiting_pong: false }, &mut self.stats.open);
         // Liveness is the heartbeat's ping and pong, not a deadline.
-        conn.deadline = 0;
-        self.stats.http -= 1;
-        self.stats.ws += 1;
+        conn.disarm();
         if !first.is_empty() {
             if let Some(out) = self.queue(index) {
                 out.push_bytes(first);
@@ -129,7 +127,7 @@ impl Server {
             // Nothing unfinished: nothing held, nothing timed. (While
             // draining, the deadline is the drain's: left alone.)
             if !draining {
-                conn.deadline = 0;
+                conn.disarm();
             }
             drop(receiver);
             return self.ws_count(&mut counted, 0);
@@ -183,7 +181,7 @@ impl Server {
     }
 
     fn is_ws(&self, index: usize) -> bool {
-        self.conns.get(index).is_some_and(|c| matches!(c.phase, Phase::Ws { .. }))
+        self.conns.get(index).is_some_and(|c| matches!(c.phase(), Phase::Ws { .. }))
     }
 
     /// How many more bytes of WebSocket input the loop may hold now
@@ -216,9 +214,7 @@ impl Server {
             }
             Incoming::Pong(_) => {
                 if let Some(conn) = self.conns.get_mut(index) {
-                    if let Phase::Ws { awaiting_pong, .. } = &mut conn.phase {
-                        *awaiting_pong = false;
-                    }
+                    conn.set_awaiting_pong(false);
                 }
             }
             // §5.5.1: "the endpoint MUST send a Close frame in response ...
@@ -252,7 +248,7 @@ impl Server {
     /// = no frame, the peer is gone), then the connection closes as any
     /// answered HTTP connection does (half-close, linger).
     pub(super) fn ws_close(&mut self, index: usize, frame: Option<(u16, &str)>, why: End) {
-        if !matches!(self.conns.get(index).map(|c| c.phase), Some(Phase::Ws { .. })) {
+        if !matches!(self.conns.get(index).map(|c| c.phase()), Some(Phase::Ws { .. })) {
             return;
         }
         self.notify_end(index, why);
@@ -266,12 +262,10 @@ impl Server {
         }
         let deadline = self.after(self.config.keepalive_timeout);
         let Some(conn) = self.conns.get_mut(index) else { return };
-        conn.phase = Phase::Closing;
+        conn.set_phase(Phase::Closing, &mut self.stats.open);
         if let Some(pending) = conn.pending.take() {
             self.stats.ws_buffered = release(self.stats.ws_buffered, held(&pending));
         }
-        self.stats.ws -= 1;
-        self.stats.http += 1;
         self.arm(index, deadline);
         self.mark_dirty(index);
     }
