@@ -104,20 +104,8 @@ pub enum Action {
     Pull { to: ConnKey },
 }
 
-/// Why a stream or parked request ended.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum End {
-    /// The app ended it ([`Action::End`] or [`Action::Respond`]).
-    Done,
-    /// Its idle timeout passed.
-    Timeout,
-    /// Its queue passed `--max-queue` (SPEC §5: a slow consumer).
-    TooSlow,
-    /// The client closed, or the socket failed.
-    Gone,
-    /// The server is shutting down.
-    Shutdown,
-}
+/// Why a stream or parked request ended (the connection's own words).
+pub use crate::conn::End;
 
 /// A whole message a WebSocket client sent (RFC 6455 §6.2).
 #[derive(Clone, Copy, Debug)]

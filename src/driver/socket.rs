@@ -269,8 +269,11 @@ impl Server {
         conn.retire(&mut self.stats.open);
         if matches!(conn.phase(), Phase::Ws { .. }) {
             if let Some(pending) = &conn.pending {
-                let held = super::websocket::held(pending);
-                self.stats.ws_buffered = super::websocket::release(self.stats.ws_buffered, held);
+                let mut budget = crate::conn::ws::Budget {
+                    held: &mut self.stats.ws_buffered,
+                    max: self.config.max_ws_buffered,
+                };
+                budget.release(crate::conn::ws::held(pending));
             }
         }
         log::debug!("conn={index}/{} closed: {why}", conn.gen);

@@ -326,7 +326,7 @@ impl Server {
     /// connection closes.
     pub(super) fn end_stream(&mut self, index: usize, why: End) {
         if matches!(self.conns.get(index).map(|c| c.phase()), Some(Phase::Ws { .. })) {
-            return self.ws_close(index, Self::ws_close_code(why), why);
+            return self.ws_close(index, crate::conn::ws::close_code(why), why);
         }
         self.notify_end(index, why);
         let Some(conn) = self.conns.get_mut(index) else { return };

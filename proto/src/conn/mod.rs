@@ -31,6 +31,7 @@
 mod output;
 #[cfg(test)]
 mod tests;
+pub mod ws;
 
 pub use output::{OutQueue, QueuePool};
 
@@ -57,6 +58,21 @@ pub enum Phase {
     /// (discarding) until the client closes or the linger deadline passes
     /// (RFC 9112 §9.6: close "in stages" so the answer is not lost to a reset).
     Closing,
+}
+
+/// Why a stream, socket or parked request ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum End {
+    /// The app ended it (or answered the parked request).
+    Done,
+    /// Its idle timeout passed.
+    Timeout,
+    /// Its queue passed `--max-queue` (SPEC §5: a slow consumer).
+    TooSlow,
+    /// The client closed, or the socket failed.
+    Gone,
+    /// The server is shutting down.
+    Shutdown,
 }
 
 /// What `/stats` counts a connection as.
