@@ -12,14 +12,13 @@
 
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::time::Duration;
 
 use super::socket::Flushed;
 use super::{Server, Timer};
 use crate::app::{Action, Context, End};
 use crate::config::{DEFERRED_QUEUE_FACTOR, SMALL_WRITE};
-use crate::conn::{Millis, Phase};
-use crate::http::response::{Body, Response};
+use crate::conn::Phase;
+use crate::http::response::Response;
 use crate::key::ConnKey;
 use crate::sse;
 
@@ -32,38 +31,6 @@ impl Server {
     fn index_of(&self, key: ConnKey) -> Option<usize> {
         let index = key.index as usize;
         (self.conns.get(index)?.gen == key.gen).then_some(index)
-    }
-
-    /// Answers with the event-stream head and `first`, and switches the
-    /// connection to `Phase::Sse`. Requests pipelined behind it are dropped:
-    /// an event stream is the last thing on its connection.
-    pub(super) fn start_stream(&mut self, index: usize, first: &[u8], idle: Option<Duration>) {
-        let mut head = Response::new(200, sse::CONTENT_TYPE, Body::Empty);
-        head.stream = true;
-        for (name, value) in sse::STREAM_HEADERS {
-            head = head.header(name, value);
-        }
-        self.send(index, &head, 1, true, true);
-        let idle_ms = idle.map_or(0, |d| d.as_millis().clamp(1, u32::MAX as u128) as u32);
-        let deadline = (idle_ms > 0).then(|| self.now + u64::from(idle_ms));
-        let Some(conn) = self.conns.get_mut(index) else { return };
-        conn.set_phase(Phase::Sse { idle_ms: Millis::new(idle_ms) }, &mut self.stats.open);
-        conn.pending = None;
-        conn.disarm();
-        if let Some(out) = self.queue(index) {
-            out.push_bytes(first);
-        }
-        if let Some(deadline) = deadline {
-            self.arm(index, deadline);
-        }
-    }
-
-    /// Holds the request open until the app answers it or `timeout` passes.
-    pub(super) fn park(&mut self, index: usize, timeout: Duration, keep_alive: bool, minor: u8) {
-        let deadline = self.after(timeout);
-        let Some(conn) = self.conns.get_mut(index) else { return };
-        conn.set_phase(Phase::Parked { keep_alive, minor }, &mut self.stats.open);
-        self.arm(index, deadline);
     }
 
     /// Carries out queued actions, including any that carrying them out
@@ -330,10 +297,8 @@ impl Server {
         }
         self.notify_end(index, why);
         let Some(conn) = self.conns.get_mut(index) else { return };
-        if matches!(conn.phase(), Phase::Sse { .. }) {
-            conn.set_phase(Phase::Closing, &mut self.stats.open);
-            let deadline = self.after(self.config.keepalive_timeout);
-            self.arm(index, deadline);
+        if let Some(at) = conn.end_stream(&mut self.stats.open, self.now, &self.timeouts) {
+            self.insert_deadline(index, at);
         }
         self.mark_dirty(index);
     }
@@ -373,12 +338,13 @@ impl Server {
     /// pipelined behind it.
     fn answer_parked(&mut self, to: ConnKey, response: &Response) {
         let Some(index) = self.index_of(to) else { return };
-        let Phase::Parked { keep_alive, minor } = self.conns[index].phase() else { return };
+        if !matches!(self.conns[index].phase(), Phase::Parked { .. }) {
+            return;
+        }
         self.notify_end(index, End::Done);
-        let conn = &mut self.conns[index];
-        conn.set_phase(Phase::Http, &mut self.stats.open);
-        conn.set_ended(false);
-        self.send(index, response, minor, keep_alive && !self.draining, false);
+        let Some(conn) = self.conns.get_mut(index) else { return };
+        let Some((keep_alive, minor)) = conn.unpark(&mut self.stats.open) else { return };
+        self.send(index, response, minor, keep_alive && !self.draining);
         // Requests that arrived meanwhile are waiting in `pending`. If reading
         // was paused, `settle` (at the end-of-pass flush) resumes it: this
         // may run inside another connection's read, which holds the
@@ -413,9 +379,7 @@ impl Server {
             if matches!(self.conns[index].phase(), Phase::Sse { .. }) {
                 let mut bytes = Vec::with_capacity(16);
                 sse::retry(retry, &mut bytes);
-                if let Some(out) = self.queue(index) {
-                    out.push_bytes(&bytes);
-                }
+                self.conns[index].queue(&mut self.pool).push_bytes(&bytes);
             }
             let close_at = self.now + window * i as u64 / count.max(1);
             if let Some(conn) = self.conns.get_mut(index) {

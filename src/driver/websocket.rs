@@ -6,24 +6,9 @@ use super::Server;
 use crate::app::{Context, End, Message};
 use crate::conn::ws::{self, Answer, Budget, Input, Ran, Upper};
 use crate::conn::Phase;
-use crate::ws::{handshake, Incoming, WsError};
+use crate::ws::{Incoming, WsError};
 
 impl Server {
-    /// Sends the `101` and makes the connection a WebSocket. Bytes already
-    /// read past the upgrade request are frames (RFC 6455 §4.2.2: "the
-    /// server ... can begin sending and receiving data"); the caller hands
-    /// them to [`Server::ws_input`].
-    pub(super) fn start_websocket(&mut self, index: usize, accept: &str, first: &[u8]) {
-        self.send(index, &handshake::response(accept), 1, true, false);
-        let Some(conn) = self.conns.get_mut(index) else { return };
-        conn.set_phase(Phase::Ws { awaiting_pong: false }, &mut self.stats.open);
-        // Liveness is the heartbeat's ping and pong, not a deadline.
-        conn.disarm();
-        if !first.is_empty() {
-            conn.queue(&mut self.pool).push_bytes(first);
-        }
-    }
-
     /// Frames from the client: every whole one in `data` (after what was
     /// kept from before) goes to the app or is answered; an incomplete one
     /// is kept for next time.

@@ -28,6 +28,7 @@
 //! struct is sized to the byte (the driver's `Conn` is one, with its socket
 //! as `S`), and an idle connection holds no buffer.
 
+pub mod http;
 mod output;
 #[cfg(test)]
 mod tests;
