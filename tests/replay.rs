@@ -173,7 +173,7 @@ fn what_a_socket_sends_while_it_replays_is_published() {
     let mut ws = open_ws(&server, "/topics/t?lastEventId=0");
     ws.send(Message::text("from the replaying socket")).unwrap();
     let mut poll = EventStream::open(&server, "/poll/t?since=30&timeout=5", "");
-    let end = poll.until(common::after(b"]"), Duration::from_secs(10)).expect("an answer");
+    let end = poll.until(common::stream::after(b"]"), Duration::from_secs(10)).expect("an answer");
     let answer = String::from_utf8_lossy(&poll.buf[..end]).to_string();
     assert!(answer.contains(r#""id":31,"event":null,"data":"from the replaying socket""#), "{answer}");
     assert!(poll.head.starts_with("HTTP/1.1 200"), "{}", poll.head);

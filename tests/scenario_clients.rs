@@ -31,7 +31,7 @@ impl Stream {
             format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").as_bytes(),
         );
         let mut s = Stream { socket, buf: Vec::new(), head: String::new() };
-        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
+        let end = s.until(common::stream::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
         s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
         assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{path}: {}", s.head);
         assert!(s.head.contains("\r\nContent-Type: text/event-stream; charset=utf-8\r\n"), "{}", s.head);
@@ -62,7 +62,7 @@ impl Stream {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.checked_duration_since(Instant::now())?;
-            let end = self.until(common::sse_unit, left)?;
+            let end = self.until(common::stream::sse_unit, left)?;
             let block = String::from_utf8(self.buf.drain(..end).collect()).unwrap();
             if !block.starts_with(':') {
                 return Some(block);

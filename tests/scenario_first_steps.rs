@@ -30,7 +30,7 @@ impl Stream {
             format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").as_bytes(),
         );
         let mut s = Stream { socket, buf: Vec::new(), head: String::new(), opened };
-        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
+        let end = s.until(common::stream::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
         s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
         s
     }
@@ -55,7 +55,7 @@ impl Stream {
 
     /// The next block (up to and including its blank line).
     fn next_block(&mut self, within: Duration) -> Option<String> {
-        let end = self.until(common::sse_unit, within)?;
+        let end = self.until(common::stream::sse_unit, within)?;
         Some(String::from_utf8(self.buf.drain(..end).collect()).unwrap())
     }
 

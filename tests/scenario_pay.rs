@@ -29,7 +29,7 @@ impl Stream {
             format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").as_bytes(),
         );
         let mut s = Stream { socket, buf: Vec::new(), head: String::new() };
-        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
+        let end = s.until(common::stream::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
         s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
         assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", s.head);
         s

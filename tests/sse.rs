@@ -287,7 +287,8 @@ fn sigterm_sends_streams_a_retry_and_closes_them() {
     let mut server = Server::start(&["--drain-secs", "500ms"]);
     let mut s = Stream::open(&server, "/topics/t", "");
     server.signal("TERM");
-    let end = s.until(common::after(b"\n"), Duration::from_secs(3)).expect("a retry before the close");
+    let end =
+        s.until(common::stream::after(b"\n"), Duration::from_secs(3)).expect("a retry before the close");
     let line = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
     let ms: u64 = line
         .strip_prefix("retry: ")
@@ -297,7 +298,11 @@ fn sigterm_sends_streams_a_retry_and_closes_them() {
     assert!((1000..=2500).contains(&ms), "retry {ms} ms: jittered past the drain window");
     // SPEC §4: the retry line alone, no blank line after it, so a client
     // that keeps the last id has no empty block to dispatch as an event.
-    assert!(s.until(common::after(b"\n"), Duration::from_secs(3)).is_none(), "then the close: {:?}", s.buf);
+    assert!(
+        s.until(common::stream::after(b"\n"), Duration::from_secs(3)).is_none(),
+        "then the close: {:?}",
+        s.buf
+    );
     assert!(s.buf.is_empty(), "nothing after the retry line: {:?}", s.buf);
     assert_eq!(server.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
 }

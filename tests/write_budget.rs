@@ -55,7 +55,7 @@ fn read_events(mut s: TcpStream, count: usize, len: usize, progress: &AtomicUsiz
             used = end + 4;
         }
         // SPEC §4: a heartbeat is a comment line with no blank line after it.
-        while let Some(end) = common::sse_unit(&buf[used..]) {
+        while let Some(end) = common::stream::sse_unit(&buf[used..]) {
             let block = &buf[used..used + end.saturating_sub(2)];
             used += end;
             if block.starts_with(b":") {

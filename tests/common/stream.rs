@@ -5,7 +5,7 @@ use std::io::Read;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use super::{after, sse_unit, write_all, Server};
+use super::{write_all, Server};
 
 pub struct EventStream {
     pub socket: TcpStream,
@@ -86,4 +86,20 @@ pub fn post(server: &Server, topic: &str, body: &[u8]) -> String {
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let _ = s.read_to_string(&mut reply);
     reply.lines().next().unwrap_or_default().to_string()
+}
+
+/// For a reader's `until`: the end of the first `pattern` in the buffer.
+pub fn after(pattern: &'static [u8]) -> impl Fn(&[u8]) -> Option<usize> {
+    move |buf| buf.windows(pattern.len()).position(|w| w == pattern).map(|i| i + pattern.len())
+}
+
+/// The end of the next thing on an event stream: a comment line (SPEC §4: a
+/// heartbeat is `: heartbeat\n`, with no blank line after it) at its LF, an
+/// event at the blank line that ends its block. A block never starts with a
+/// comment here: the server writes comments only between events.
+pub fn sse_unit(buf: &[u8]) -> Option<usize> {
+    match buf.first()? {
+        b':' => after(b"\n")(buf),
+        _ => after(b"\n\n")(buf),
+    }
 }
