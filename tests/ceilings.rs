@@ -5,37 +5,15 @@
 mod common;
 
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
 
 use common::stream::{post, EventStream};
 use common::*;
 
 const KIB: usize = 1024;
 
-/// The `"limits"` entry of `/stats` for `name`: `(cap, used)`.
-fn limit(server: &Server, name: &str) -> (u64, Option<u64>) {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{name}\":{{")).unwrap_or_else(|| panic!("{name} not in {json}"));
-    let entry = &json[at..];
-    let entry = &entry[..entry.find('}').unwrap()];
-    let number = |key: &str| {
-        let rest = entry.split(&format!("\"{key}\":")).nth(1)?;
-        rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-    };
-    (number("cap").expect("a cap"), number("used"))
-}
-
 fn status_of(server: &Server, request: &str) -> (u16, String) {
     let reply = exchange(server, request.as_bytes());
     (reply.status, reply.text())
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !ok() {
-        assert!(Instant::now() < deadline, "{what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -79,7 +57,8 @@ fn a_topic_with_no_subscriber_and_no_history_is_forgotten_and_frees_its_place() 
     assert_eq!(status_of(&server, "POST /topics/b HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx").0, 503);
     assert_eq!((publish_id(&server, "a"), publish_id(&server, "a")), (4, 5), "ids go on while it is held");
     drop(s);
-    wait_until("the stream's end frees the topic", || limit(&server, "max_topics").1 == Some(0));
+    let held = || limit(&server, "max_topics").1.expect("max_topics has a used figure");
+    wait_for(SETTLE, "the stream's end frees the topic", held, |n| n == 0);
     assert_eq!(post(&server, "b", b"x"), "HTTP/1.1 202 Accepted");
 }
 

@@ -74,16 +74,6 @@ fn broadcast(server: &Server, body: &str) -> Reply {
     post(server, "/ws/asset/broadcast", body.as_bytes())
 }
 
-/// Waits for `/stats` `"ws"` to reach `want` (a close is noticed
-/// asynchronously).
-fn ws_count_becomes(server: &Server, want: u64) {
-    let until = Instant::now() + Duration::from_secs(5);
-    while stat(server, "ws") != want {
-        assert!(Instant::now() < until, "ws stayed {} (want {want})", stat(server, "ws"));
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn close(mut ws: Ws) {
     ws.close(None).unwrap();
     loop {
@@ -151,7 +141,7 @@ fn broadcast_reaches_every_session_with_its_own_sid() {
     // One session leaves: the next broadcast counts and reaches the others.
     let (gone, _) = sockets.remove(0);
     close(gone);
-    ws_count_becomes(&server, 2);
+    stat_becomes(&server, "ws", 2);
     assert_eq!(broadcast(&server, "second").text(), r#"{"sent":2}"#);
     for (ws, sid) in &mut sockets {
         assert_eq!(text(next_data(ws)), format!("second (From Server,Session ID={sid})"));
@@ -171,7 +161,7 @@ fn broadcast_refuses_what_is_not_utf8_and_answers_only_post() {
     echo_sid(&mut ws, "nothing came before me");
     // With no session open, the count is 0.
     close(ws);
-    ws_count_becomes(&server, 0);
+    stat_becomes(&server, "ws", 0);
     assert_eq!(broadcast(&server, "anyone?").text(), r#"{"sent":0}"#);
 }
 
@@ -198,9 +188,9 @@ fn the_online_count_is_logged_on_open_and_close() {
     let a_sid = echo_sid(&mut a, "a");
     let b = open_greeted(&server);
     close(a);
-    ws_count_becomes(&server, 1);
+    stat_becomes(&server, "ws", 1);
     drop(b); // the client just goes away: no close handshake
-    ws_count_becomes(&server, 0);
+    stat_becomes(&server, "ws", 0);
     // The log arrives through a pipe: wait for the fourth line.
     let until = Instant::now() + Duration::from_secs(5);
     let mut log = server.log();
@@ -228,7 +218,7 @@ fn no_leaks_after_sockets_close() {
                 drop(ws);
             }
         }
-        ws_count_becomes(&server, 0);
+        stat_becomes(&server, "ws", 0);
         assert_eq!(broadcast(&server, "anyone?").text(), r#"{"sent":0}"#, "round {round}");
     }
 }

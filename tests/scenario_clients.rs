@@ -88,16 +88,6 @@ impl Stream {
     }
 }
 
-/// Polls `/stats` until `key` reads `want` (the server notices ends within a
-/// loop pass; the test should not depend on exactly when).
-fn stat_becomes(server: &Server, key: &str, want: u64) {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while stat(server, key) != want {
-        assert!(Instant::now() < deadline, "{key} stayed {} (want {want})", stat(server, key));
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn both_connect_paths_open_a_registered_stream() {
     let server = Server::start(&[]);

@@ -71,18 +71,6 @@ impl Stream {
     }
 }
 
-fn stat_becomes(server: &Server, key: &str, want: u64) {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let got = stat(server, key);
-        if got == want {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{key} is {got}, expected {want}");
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// The price in fen if `block` is exactly one SPEC price event, i.e. its
 /// data line matches `^data: 白菜价格行情:(10\.00|\d\.\d{2})元$`.
 fn price(block: &str) -> Option<u32> {

@@ -5,8 +5,6 @@
 mod common;
 
 use std::net::TcpStream;
-use std::thread;
-use std::time::{Duration, Instant};
 
 use common::*;
 use tungstenite::{Message, WebSocket};
@@ -73,16 +71,6 @@ fn leave(mut ws: Ws) {
             Ok(_) => {}
         }
     }
-}
-
-fn stat_becomes(server: &Server, key: &str, want: u64) {
-    let until = Instant::now() + Duration::from_secs(5);
-    let mut got = stat(server, key);
-    while got != want && Instant::now() < until {
-        thread::sleep(Duration::from_millis(20));
-        got = stat(server, key);
-    }
-    assert_eq!(got, want, "/stats {key}");
 }
 
 #[test]

@@ -96,20 +96,6 @@ impl Stream {
     }
 }
 
-/// Waits (a little) for a figure: a stream's end reaches the server as soon
-/// as its socket says so, not at the instant the test drops it.
-fn stat_becomes(server: &Server, key: &str, want: u64) {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let got = stat(server, key);
-        if got == want {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{key} is {got}, expected {want}");
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn assert_json(r: &Reply, status: u16, body: &str) {
     assert_eq!(r.status, status, "{}", r.text());
     assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
@@ -279,11 +265,7 @@ fn curl_sees_the_whole_payment() {
     let server = Server::start(&[]);
     let url = server.url("/orderpay?payid=31");
     let reader = thread::spawn(move || curl(&["-N", &url]));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while stat(&server, "sse") == 0 {
-        assert!(Instant::now() < deadline, "curl's stream never opened");
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(SETTLE, "curl's stream never opened", || stat(&server, "sse"), |n| n != 0);
     assert_json(&get(&server, "/payback?payid=31"), 200, r#"{"payid":31,"delivered":true}"#);
     let (head, body) = reader.join().unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");

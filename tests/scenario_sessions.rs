@@ -7,8 +7,6 @@
 mod common;
 
 use std::net::TcpStream;
-use std::thread;
-use std::time::{Duration, Instant};
 
 use common::*;
 use tungstenite::{HandshakeError, Message, WebSocket};
@@ -54,16 +52,6 @@ fn post(server: &Server, path: &str, body: &[u8]) -> Reply {
     .into_bytes();
     req.extend_from_slice(body);
     exchange(server, &req)
-}
-
-/// Waits for `/stats` `"ws"` to reach `want` (a close is noticed
-/// asynchronously).
-fn ws_count_becomes(server: &Server, want: u64) {
-    let until = Instant::now() + Duration::from_secs(5);
-    while stat(server, "ws") != want {
-        assert!(Instant::now() < until, "ws stayed {} (want {want})", stat(server, "ws"));
-        thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn close(mut ws: Ws) {
@@ -131,7 +119,7 @@ fn a_new_session_with_the_same_id_replaces_the_old_one_closed_with_1000() {
     let mut new = open(&server, "7");
     assert_eq!(close_code(&mut old), 1000, "the old socket is closed normally");
     // The old socket is gone for good; the new one echoes and receives.
-    ws_count_becomes(&server, 1);
+    stat_becomes(&server, "ws", 1);
     new.send(Message::text("I am the new one")).unwrap();
     assert_eq!(next_data(&mut new), Message::text("I am the new one"));
     let r = post(&server, "/socket/7/send", "给新的".as_bytes());
@@ -179,7 +167,7 @@ fn send_to_an_id_delivers_and_an_unknown_id_is_404() {
     assert_eq!(post(&server, "/socket/2/send", &[0xc3, 0x28]).status, 400);
     // After the session closes, its id is unknown again.
     close(two);
-    ws_count_becomes(&server, 1);
+    stat_becomes(&server, "ws", 1);
     assert_eq!(post(&server, "/socket/2/send", b"late").status, 404);
 }
 
@@ -219,10 +207,10 @@ fn no_leaks_after_sockets_close() {
                 drop(ws);
             }
         }
-        ws_count_becomes(&server, 1);
+        stat_becomes(&server, "ws", 1);
         assert_eq!(post(&server, "/socket/5/send", b"y").status, 200, "round {round}");
         drop(replacing);
-        ws_count_becomes(&server, 0);
+        stat_becomes(&server, "ws", 0);
         assert_eq!(post(&server, "/socket/broadcast", b"x").text(), r#"{"sent":0}"#, "round {round}");
         for id in 1..=5 {
             assert_eq!(post(&server, &format!("/socket/{id}/send"), b"z").status, 404, "round {round}");

@@ -128,11 +128,12 @@ fn wait_readers(readers: &Readers, n: usize) {
 }
 
 fn wait_for_streams(server: &Server, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while stat(server, "sse") < n {
-        assert!(Instant::now() < deadline, "only {} of {n} streams open", stat(server, "sse"));
-        thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(
+        Duration::from_secs(10),
+        &format!("streams open, of {n}"),
+        || stat(server, "sse"),
+        |got| got >= n,
+    );
 }
 
 #[test]

@@ -353,11 +353,7 @@ fn a_ping_flood_without_reading_is_closed_not_buffered() {
     let ping = frame(0x89, &[b'p'; 125]);
     let flood: Vec<u8> = ping.iter().copied().cycle().take(ping.len() * 40_000).collect();
     let _ = s.write_all(&flood);
-    let until = Instant::now() + Duration::from_secs(5);
-    while stat(&server, "drops") == 0 && Instant::now() < until {
-        thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(stat(&server, "drops"), 1, "the flooding socket was not closed as too slow");
+    stat_becomes(&server, "drops", 1); // the flooding socket is closed as too slow
     assert_eq!(stat(&server, "ws"), 0);
     let rss_kb: u64 = std::fs::read_to_string(format!("/proc/{}/status", server.pid()))
         .unwrap()
@@ -431,26 +427,9 @@ fn a_live_but_slow_reader_is_closed_as_too_slow_not_as_dead() {
     for _ in 0..24 {
         assert_eq!(publish(&server, "/topics/firehose", &mb, "text/plain").status, 202);
     }
-    let until = Instant::now() + Duration::from_secs(5);
-    while stat(&server, "ws") > 0 && Instant::now() < until {
-        thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(stat(&server, "ws"), 0, "the stalled socket was never closed");
+    stat_becomes(&server, "ws", 0); // the stalled socket is closed
     assert_eq!(stat(&server, "drops"), 1, "closed as dead instead of as too slow");
     assert_eq!(close_code(&mut slow), 1013);
-}
-
-/// A cap of `/stats` "limits": its cap, and what is held against it now.
-fn limit(server: &Server, name: &str) -> (u64, Option<u64>) {
-    let json = get(server, "/stats").text();
-    let key = format!("\"{name}\":{{\"cap\":");
-    let at = json.find(&key).unwrap_or_else(|| panic!("{name} in {json}")) + key.len();
-    let entry = &json[at..at + json[at..].find('}').unwrap()];
-    let (cap, used) = match entry.split_once(",\"used\":") {
-        Some((cap, used)) => (cap, Some(used.parse().unwrap())),
-        None => (entry, None),
-    };
-    (cap.parse().unwrap(), used)
 }
 
 fn ws_buffered(server: &Server) -> u64 {
@@ -459,15 +438,7 @@ fn ws_buffered(server: &Server) -> u64 {
 
 /// Polls `/stats` until `ok` holds of the bytes of WebSocket input held.
 fn until_buffered(server: &Server, ok: impl Fn(u64) -> bool, what: &str) -> u64 {
-    let until = Instant::now() + Duration::from_secs(5);
-    loop {
-        let held = ws_buffered(server);
-        if ok(held) {
-            return held;
-        }
-        assert!(Instant::now() < until, "{what}: {held} bytes of WebSocket input held");
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(SETTLE, &format!("{what}: bytes of WebSocket input held"), || ws_buffered(server), ok)
 }
 
 /// Reads one unfragmented binary frame of 126..65535 bytes from the server.
