@@ -104,12 +104,7 @@ fn datetime_helper_reads_known_values() {
 fn the_stream_opens_quietly_with_the_spec_head() {
     let server = Server::start(&[]);
     let mut s = Stream::open(&server, "/foo/sse", "");
-    assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", s.head);
-    for line in
-        ["Content-Type: text/event-stream; charset=utf-8", "Cache-Control: no-cache", "X-Accel-Buffering: no"]
-    {
-        assert!(s.head.contains(&format!("\r\n{line}\r\n")), "{line}: {}", s.head);
-    }
+    s.assert_spec_head();
     assert_eq!(s.next_event_within(Duration::from_millis(300)), None, "nothing before a broadcast");
     assert_eq!(stat(&server, "sse"), 1);
 }

@@ -27,12 +27,7 @@ fn publish(server: &Server, path: &str, body: &str, extra: &[&str]) -> (String, 
 fn stream_head_is_spec_section_4() {
     let server = Server::start(&[]);
     let s = Stream::open(&server, "/topics/news", "");
-    assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", s.head);
-    for line in
-        ["Content-Type: text/event-stream; charset=utf-8", "Cache-Control: no-cache", "X-Accel-Buffering: no"]
-    {
-        assert!(s.head.contains(&format!("\r\n{line}\r\n")), "{line} missing: {}", s.head);
-    }
+    s.assert_spec_head();
     assert!(!s.head.contains("Content-Length"), "a stream has no length: {}", s.head);
 }
 
