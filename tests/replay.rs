@@ -6,13 +6,13 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::time::Duration;
 
 use common::stream::{post, EventStream};
+use common::ws::{connect, next_data};
 use common::*;
 use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::{Message, WebSocket};
+use tungstenite::Message;
 
 const KIB: usize = 1024;
 
@@ -125,40 +125,22 @@ fn a_last_event_id_newer_than_the_newest_is_a_gap() {
     assert!(s.next_event_within(Duration::from_millis(300)).is_none());
 }
 
-type Ws = WebSocket<TcpStream>;
-
-fn open_ws(server: &Server, path: &str) -> Ws {
-    let stream = server.connect();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let (ws, _) = tungstenite::client(format!("ws://{}{path}", server.addr), stream).expect("handshake");
-    ws
-}
-
-fn read_ws(ws: &mut Ws) -> Message {
-    loop {
-        match ws.read().expect("a message") {
-            Message::Ping(_) | Message::Pong(_) => continue,
-            m => return m,
-        }
-    }
-}
-
 #[test]
 fn a_socket_replays_after_last_event_id_then_goes_live() {
     let server = Server::start(&[]);
     for i in 1..=3 {
         post(&server, "t", format!("m{i}").as_bytes());
     }
-    let mut ws = open_ws(&server, "/topics/t?lastEventId=1");
-    assert_eq!(read_ws(&mut ws), Message::text("m2"));
-    assert_eq!(read_ws(&mut ws), Message::text("m3"));
+    let mut ws = connect(&server, "/topics/t?lastEventId=1");
+    assert_eq!(next_data(&mut ws), Message::text("m2"));
+    assert_eq!(next_data(&mut ws), Message::text("m3"));
     post(&server, "t", b"m4");
-    assert_eq!(read_ws(&mut ws), Message::text("m4"));
+    assert_eq!(next_data(&mut ws), Message::text("m4"));
     // Several topics: the positions an SSE id carries.
     post(&server, "u", b"u1");
-    let mut ws = open_ws(&server, "/topics/t,u?lastEventId=t:3,u:0");
-    assert_eq!(read_ws(&mut ws), Message::text(r#"{"topic":"t","id":4,"data":"m4"}"#));
-    assert_eq!(read_ws(&mut ws), Message::text(r#"{"topic":"u","id":1,"data":"u1"}"#));
+    let mut ws = connect(&server, "/topics/t,u?lastEventId=t:3,u:0");
+    assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"t","id":4,"data":"m4"}"#));
+    assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"u","id":1,"data":"u1"}"#));
 }
 
 #[test]
@@ -170,7 +152,7 @@ fn what_a_socket_sends_while_it_replays_is_published() {
     for _ in 0..30 {
         post(&server, "t", &body);
     }
-    let mut ws = open_ws(&server, "/topics/t?lastEventId=0");
+    let mut ws = connect(&server, "/topics/t?lastEventId=0");
     ws.send(Message::text("from the replaying socket")).unwrap();
     let mut poll = EventStream::open(&server, "/poll/t?since=30&timeout=5", "");
     let end = poll.until(common::stream::after(b"]"), Duration::from_secs(10)).expect("an answer");
@@ -195,13 +177,13 @@ fn a_socket_whose_replay_has_a_gap_is_closed_1012_before_anything() {
         // A gap in the second topic: still nothing of the first is sent.
         "/topics/t,u?lastEventId=t:3,u:9",
     ] {
-        let mut ws = open_ws(&server, path);
+        let mut ws = connect(&server, path);
         match ws.read().expect("a close") {
             Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::Restart, "{path}"),
             other => panic!("{path}: {other:?} before the close"),
         }
     }
     // History still has 4 and 5: no gap.
-    let mut ws = open_ws(&server, "/topics/t?lastEventId=3");
-    assert_eq!(read_ws(&mut ws), Message::text("m4"));
+    let mut ws = connect(&server, "/topics/t?lastEventId=3");
+    assert_eq!(next_data(&mut ws), Message::text("m4"));
 }

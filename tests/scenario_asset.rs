@@ -5,24 +5,18 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::ws::{close, connect, next_data, next_text, Ws};
 use common::*;
-use tungstenite::{Message, WebSocket};
-
-type Ws = WebSocket<TcpStream>;
+use tungstenite::Message;
 
 /// SPEC §3.5: "on open sends the bare text `连接成功`".
 const GREETING: &str = "连接成功";
 
 fn open(server: &Server) -> Ws {
-    let stream = server.connect();
-    let (ws, response) =
-        tungstenite::client(format!("ws://{}/ws/asset", server.addr), stream).expect("handshake");
-    assert_eq!(response.status().as_u16(), 101);
-    ws
+    connect(server, "/ws/asset")
 }
 
 /// Opens a session and reads its greeting.
@@ -32,26 +26,10 @@ fn open_greeted(server: &Server) -> Ws {
     ws
 }
 
-fn next_data(ws: &mut Ws) -> Message {
-    loop {
-        match ws.read().expect("a message") {
-            m @ (Message::Text(_) | Message::Binary(_) | Message::Close(_)) => return m,
-            _ => continue,
-        }
-    }
-}
-
-fn text(m: Message) -> String {
-    match m {
-        Message::Text(t) => t.to_string(),
-        other => panic!("not a text message: {other:?}"),
-    }
-}
-
 /// Sends `m` and checks the echo's exact form; the session id it names.
 fn echo_sid(ws: &mut Ws, m: &str) -> String {
     ws.send(Message::text(m)).unwrap();
-    let got = text(next_data(ws));
+    let got = next_text(ws);
     let sid = got
         .strip_prefix(&format!("Echo Message content:{m} (From Server,Session ID="))
         .and_then(|rest| rest.strip_suffix(')'))
@@ -72,16 +50,6 @@ fn post(server: &Server, path: &str, body: &[u8]) -> Reply {
 
 fn broadcast(server: &Server, body: &str) -> Reply {
     post(server, "/ws/asset/broadcast", body.as_bytes())
-}
-
-fn close(mut ws: Ws) {
-    ws.close(None).unwrap();
-    loop {
-        match ws.read() {
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
 }
 
 #[test]
@@ -131,7 +99,7 @@ fn broadcast_reaches_every_session_with_its_own_sid() {
     assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
     assert_eq!(r.text(), r#"{"sent":3}"#);
     for (ws, sid) in &mut sockets {
-        assert_eq!(text(next_data(ws)), format!("系统通知: 10 点维护 (From Server,Session ID={sid})"));
+        assert_eq!(next_text(ws), format!("系统通知: 10 点维护 (From Server,Session ID={sid})"));
     }
     // Each session still echoes afterwards, and got the broadcast only once.
     for (ws, sid) in &mut sockets {
@@ -144,7 +112,7 @@ fn broadcast_reaches_every_session_with_its_own_sid() {
     stat_becomes(&server, "ws", 2);
     assert_eq!(broadcast(&server, "second").text(), r#"{"sent":2}"#);
     for (ws, sid) in &mut sockets {
-        assert_eq!(text(next_data(ws)), format!("second (From Server,Session ID={sid})"));
+        assert_eq!(next_text(ws), format!("second (From Server,Session ID={sid})"));
     }
 }
 

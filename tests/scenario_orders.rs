@@ -4,30 +4,11 @@
 
 mod common;
 
-use std::net::TcpStream;
-
+use common::ws::{close, connect, next_text, Ws};
 use common::*;
-use tungstenite::{Message, WebSocket};
-
-type Ws = WebSocket<TcpStream>;
 
 fn seller(server: &Server) -> Ws {
-    let stream = server.connect();
-    let (ws, response) =
-        tungstenite::client(format!("ws://{}/sell/webSocket", server.addr), stream).expect("handshake");
-    assert_eq!(response.status().as_u16(), 101);
-    ws
-}
-
-/// The next text message (pings are answered by tungstenite and skipped).
-fn next_text(ws: &mut Ws) -> String {
-    loop {
-        match ws.read().expect("a message") {
-            Message::Text(t) => return t.as_str().to_string(),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("expected a text message, got {other:?}"),
-        }
-    }
+    connect(server, "/sell/webSocket")
 }
 
 fn post(server: &Server, body: &[u8]) -> Reply {
@@ -63,16 +44,6 @@ fn push(id: &str, rest: &str) -> String {
     format!("{{\"type\":\"new-order\",\"orderId\":\"{id}\",{rest}}}")
 }
 
-fn leave(mut ws: Ws) {
-    ws.close(None).expect("close");
-    loop {
-        match ws.read() {
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-}
-
 #[test]
 fn an_order_is_201_and_pushed_to_every_seller_byte_exact() {
     let server = Server::start(&[]);
@@ -97,12 +68,12 @@ fn an_order_is_201_and_pushed_to_every_seller_byte_exact() {
     }
 
     // A seller that left gets nothing, and the others still do.
-    leave(a);
+    close(a);
     stat_becomes(&server, "ws", 1);
     let rest = r#""buyerName":"Zed","amount":0.1"#;
     let third = created(&post(&server, br#"{"buyerName":"Zed","amount":1e-1}"#), rest);
     assert_eq!(next_text(&mut b), push(&third, rest));
-    leave(b);
+    close(b);
     stat_becomes(&server, "ws", 0);
 }
 
@@ -192,7 +163,7 @@ fn the_seller_socket_needs_an_upgrade_and_leaves_no_trace() {
     stat_becomes(&server, "ws", 5);
     for (i, ws) in sellers.into_iter().enumerate() {
         if i % 2 == 0 {
-            leave(ws);
+            close(ws);
         } else {
             drop(ws);
         }

@@ -6,42 +6,18 @@
 
 mod common;
 
-use std::net::TcpStream;
-
+use common::ws::{close, handshake, next_data, Ws};
 use common::*;
-use tungstenite::{HandshakeError, Message, WebSocket};
-
-type Ws = WebSocket<TcpStream>;
+use tungstenite::Message;
 
 /// SPEC §3.6: "on open sends `-连接已建立-`".
 const GREETING: &str = "-连接已建立-";
-
-fn handshake(server: &Server, path: &str) -> Result<Ws, u16> {
-    let stream = server.connect();
-    match tungstenite::client(format!("ws://{}{path}", server.addr), stream) {
-        Ok((ws, response)) => {
-            assert_eq!(response.status().as_u16(), 101);
-            Ok(ws)
-        }
-        Err(HandshakeError::Failure(tungstenite::Error::Http(response))) => Err(response.status().as_u16()),
-        Err(e) => panic!("{path}: {e}"),
-    }
-}
 
 /// Opens `/socket/{id}` and reads its greeting.
 fn open(server: &Server, id: &str) -> Ws {
     let mut ws = handshake(server, &format!("/socket/{id}")).expect("101");
     assert_eq!(next_data(&mut ws), Message::text(GREETING));
     ws
-}
-
-fn next_data(ws: &mut Ws) -> Message {
-    loop {
-        match ws.read().expect("a message") {
-            m @ (Message::Text(_) | Message::Binary(_) | Message::Close(_)) => return m,
-            _ => continue,
-        }
-    }
 }
 
 fn post(server: &Server, path: &str, body: &[u8]) -> Reply {
@@ -52,16 +28,6 @@ fn post(server: &Server, path: &str, body: &[u8]) -> Reply {
     .into_bytes();
     req.extend_from_slice(body);
     exchange(server, &req)
-}
-
-fn close(mut ws: Ws) {
-    ws.close(None).unwrap();
-    loop {
-        match ws.read() {
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
 }
 
 /// Reads until the server's Close frame; its code.

@@ -10,27 +10,9 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::ws::{close, connect, next_data};
 use common::*;
-use tungstenite::{Message, WebSocket};
-
-type Ws = WebSocket<TcpStream>;
-
-fn open(server: &Server, path: &str) -> Ws {
-    let stream = server.connect();
-    let (ws, response) =
-        tungstenite::client(format!("ws://{}{path}", server.addr), stream).expect("handshake");
-    assert_eq!(response.status().as_u16(), 101);
-    ws
-}
-
-fn next_data(ws: &mut Ws) -> Message {
-    loop {
-        match ws.read().expect("a message") {
-            m @ (Message::Text(_) | Message::Binary(_) | Message::Close(_)) => return m,
-            _ => continue,
-        }
-    }
-}
+use tungstenite::Message;
 
 fn publish(server: &Server, path: &str, body: &[u8], content_type: &str) -> Reply {
     let head = format!(
@@ -156,7 +138,7 @@ fn handshake_refusals_400_403_426() {
 #[test]
 fn echo_returns_every_message_unchanged() {
     let server = Server::start(&[]);
-    let mut ws = open(&server, "/ws/echo");
+    let mut ws = connect(&server, "/ws/echo");
     let big: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7) as u8).collect();
     let messages = [
         Message::text("hello"),
@@ -175,13 +157,7 @@ fn echo_returns_every_message_unchanged() {
         Message::Pong(p) => assert_eq!(&p[..], b"are you there"),
         other => panic!("{other:?}"),
     }
-    ws.close(None).unwrap();
-    loop {
-        match ws.read() {
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
+    close(ws);
     thread::sleep(Duration::from_millis(100));
     assert_eq!(stat(&server, "ws"), 0);
 }
@@ -238,8 +214,8 @@ fn violations_close_with_their_codes() {
 #[test]
 fn topic_subscribers_get_frames_and_publish_by_sending() {
     let server = Server::start(&[]);
-    let mut ws = open(&server, "/topics/chat");
-    let mut other = open(&server, "/topics/chat");
+    let mut ws = connect(&server, "/topics/chat");
+    let mut other = connect(&server, "/topics/chat");
     thread::sleep(Duration::from_millis(50));
     let r = publish(&server, "/topics/chat", b"from http", "text/plain");
     assert_eq!(r.text(), r#"{"id":1,"subscribers":2}"#);
@@ -261,7 +237,7 @@ fn topic_subscribers_get_frames_and_publish_by_sending() {
 #[test]
 fn with_a_publish_token_socket_messages_are_not_published() {
     let server = Server::start(&["--publish-token", "t0k"]);
-    let mut ws = open(&server, "/topics/quiet");
+    let mut ws = connect(&server, "/topics/quiet");
     ws.send(Message::text("unauthorised")).unwrap();
     thread::sleep(Duration::from_millis(200));
     assert_eq!(get(&server, "/poll/quiet?since=0&timeout=0").text(), "[]");
@@ -270,7 +246,7 @@ fn with_a_publish_token_socket_messages_are_not_published() {
 #[test]
 fn multi_topic_sockets_get_json_frames() {
     let server = Server::start(&[]);
-    let mut ws = open(&server, "/topics/a,b");
+    let mut ws = connect(&server, "/topics/a,b");
     thread::sleep(Duration::from_millis(50));
     publish(&server, "/topics/b", b"b says \"hi\"", "text/plain");
     publish(&server, "/topics/a", b"a", "text/plain");
@@ -281,7 +257,7 @@ fn multi_topic_sockets_get_json_frames() {
 #[test]
 fn a_slow_socket_is_closed_with_1013_while_others_get_everything() {
     let server = Server::start(&["--max-queue", "64KiB"]);
-    let mut fast = open(&server, "/topics/t");
+    let mut fast = connect(&server, "/topics/t");
     let mut slow = raw(&server, "/topics/t");
     let chunk = vec![b'x'; 16 * 1024];
     let reader = thread::spawn(move || {
@@ -304,7 +280,7 @@ fn a_socket_that_never_answers_pings_is_closed() {
     let server = Server::start(&["--heartbeat", "200ms"]);
     // tungstenite answers pings as it reads: it reads throughout, and is
     // still open after many beats.
-    let mut alive = open(&server, "/ws/echo");
+    let mut alive = connect(&server, "/ws/echo");
     let alive = thread::spawn(move || {
         alive.get_mut().set_read_timeout(Some(Duration::from_millis(20))).unwrap();
         let t = Instant::now();
@@ -369,7 +345,7 @@ fn a_reader_that_keeps_up_gets_large_echoes_back_to_back() {
     // read pass is over the 1 MiB cap until it is flushed; a client that is
     // reading must not be called slow for it.
     let server = Server::start(&[]);
-    let mut ws = open(&server, "/ws/echo");
+    let mut ws = connect(&server, "/ws/echo");
     let big = vec![7u8; 600 * 1024];
     ws.write(Message::binary(big.clone())).unwrap();
     ws.write(Message::binary(big.clone())).unwrap();
@@ -387,7 +363,7 @@ fn a_poll_answered_from_a_socket_message_keeps_its_pipelined_requests() {
     // than it reads before pausing), must resume reading them, not take a
     // nested read for end-of-file.
     let server = Server::start(&[]);
-    let mut sub = open(&server, "/topics/T");
+    let mut sub = connect(&server, "/topics/T");
     let mut c = server.connect();
     let mut req = b"GET /poll/T?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".to_vec();
     for _ in 0..10_000 {
@@ -501,7 +477,7 @@ fn a_message_not_finished_in_time_is_closed_with_1008_whatever_comes_between() {
     assert_eq!(limit(&server, "message_timeout_ms"), (400, None));
     // A healthy socket sends a message every 100 ms: each is timed from its
     // own first byte, so it stays open long past 400 ms.
-    let mut healthy = open(&server, "/ws/echo");
+    let mut healthy = connect(&server, "/ws/echo");
     let healthy = thread::spawn(move || {
         for i in 0..12 {
             healthy.send(Message::text(format!("message {i}"))).unwrap();

@@ -1,7 +1,8 @@
 //! Shared test harness: start the real `pushwire` binary on a free loopback
 //! port, talk to it over real sockets, stop it by its PID. The clients live
 //! beside it, one job a file: `http` (requests and their answers), `stats`
-//! (reading and waiting on `/stats`), `stream` (an event-stream reader).
+//! (reading and waiting on `/stats`), `stream` (an event-stream reader), `ws`
+//! (a WebSocket client).
 //!
 //! Cargo builds each tests/*.rs as a crate of its own with `mod common;`, and
 //! no one of them uses every helper: what one file leaves unused would be a
@@ -11,6 +12,7 @@
 pub mod http;
 pub mod stats;
 pub mod stream;
+pub mod ws;
 
 // The helpers nearly every test uses, so `use common::*` brings them (a
 // crate that uses none of one file's would warn of the import).
