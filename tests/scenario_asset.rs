@@ -38,18 +38,8 @@ fn echo_sid(ws: &mut Ws, m: &str) -> String {
     sid.to_string()
 }
 
-fn post(server: &Server, path: &str, body: &[u8]) -> Reply {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(body);
-    exchange(server, &req)
-}
-
 fn broadcast(server: &Server, body: &str) -> Reply {
-    post(server, "/ws/asset/broadcast", body.as_bytes())
+    post_text(server, "/ws/asset/broadcast", body.as_bytes())
 }
 
 #[test]
@@ -120,7 +110,7 @@ fn broadcast_reaches_every_session_with_its_own_sid() {
 fn broadcast_refuses_what_is_not_utf8_and_answers_only_post() {
     let server = Server::start(&[]);
     let mut ws = open_greeted(&server);
-    let r = post(&server, "/ws/asset/broadcast", &[0x66, 0xff, 0xfe]);
+    let r = post_text(&server, "/ws/asset/broadcast", &[0x66, 0xff, 0xfe]);
     assert_eq!(r.status, 400, "{}", r.text());
     let put = exchange(&server, b"PUT /ws/asset/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx");
     assert_eq!(put.status, 405);
@@ -137,7 +127,7 @@ fn broadcast_refuses_what_is_not_utf8_and_answers_only_post() {
 fn a_plain_get_is_400_and_registers_nothing() {
     let server = Server::start(&[]);
     assert_eq!(get(&server, "/ws/asset").status, 400);
-    let head = exchange(&server, b"HEAD /ws/asset HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = head(&server, "/ws/asset");
     assert_eq!(head.status, 400);
     // A bad handshake is refused by the app before the scenario sees it.
     let r = exchange(

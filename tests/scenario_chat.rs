@@ -130,7 +130,7 @@ fn a_request_that_does_not_upgrade_joins_nobody() {
     // A plain GET is refused by the handshake rules; HEAD too.
     let plain = get(&server, "/websocket?nickname=Ghost");
     assert_eq!(plain.status, 400);
-    let head = exchange(&server, b"HEAD /websocket?nickname=Ghost HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = head(&server, "/websocket?nickname=Ghost");
     assert_ne!(head.status, 101);
     // A bad handshake (version 8) is refused before the scenario sees it.
     let v8 = upgrade_request("/websocket?nickname=Ghost").replace("Version: 13", "Version: 8");

@@ -213,14 +213,14 @@ fn an_idle_stream_times_out_and_is_forgotten() {
 fn head_does_not_replace_the_real_stream() {
     let server = Server::start(&[]);
     let mut s = EventStream::open_ok(&server, "/sse/connect?clientId=h");
-    let r = exchange(&server, b"HEAD /sse/connect?clientId=h HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = head(&server, "/sse/connect?clientId=h");
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type").as_deref(), Some("text/event-stream; charset=utf-8"));
     // Nor do HEADs of the routes that act: they answer, and do nothing.
     for path in
         ["/sse/sendMsg?clientId=h", "/sse/sendMsgToAll", "/sse/closeConn/h", "/sse/testSse?clientId=h"]
     {
-        let r = exchange(&server, format!("HEAD {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        let r = head(&server, path);
         assert_eq!(r.status, 200, "HEAD {path}");
     }
     assert_eq!(s.next_event_within(Duration::from_millis(1200)), None, "a HEAD started a push");

@@ -147,7 +147,7 @@ fn data_stops_when_the_client_goes_away() {
 fn head_starts_no_ticker() {
     let server = Server::start(&[]);
     for path in ["/server/data", "/server/info"] {
-        let r = exchange(&server, format!("HEAD {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        let r = head(&server, path);
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.header("content-type").as_deref(), Some("text/event-stream; charset=utf-8"));
     }

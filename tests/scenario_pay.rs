@@ -169,10 +169,10 @@ fn a_page_that_goes_away_is_forgotten() {
 fn head_does_not_disturb_a_waiting_stream() {
     let server = Server::start(&[]);
     let mut s = pay(&server, "/orderpay?payid=12");
-    let r = exchange(&server, b"HEAD /orderpay?payid=12 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = head(&server, "/orderpay?payid=12");
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type").as_deref(), Some("text/event-stream; charset=utf-8"));
-    let r = exchange(&server, b"HEAD /payback?payid=12 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = head(&server, "/payback?payid=12");
     assert_eq!(r.status, 200);
     assert_eq!(s.take(1, Duration::from_millis(200)), "", "the stream was neither paid nor replaced");
     assert_json(&get(&server, "/payback?payid=12"), 200, r#"{"payid":12,"delivered":true}"#);

@@ -140,7 +140,7 @@ fn sse_send_broadcasts_the_spec_text_with_dense_ids_and_each_streams_key() {
 fn sending_with_nobody_listening_still_counts_and_is_kept() {
     let server = Server::start(&[]);
     // HEAD is GET without content, and without a broadcast.
-    let r = exchange(&server, b"HEAD /foo/sseSend HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = head(&server, "/foo/sseSend");
     assert_eq!(r.status, 200);
     send(&server);
     send(&server);

@@ -448,7 +448,7 @@ fn shutdown_answers_parked_polls() {
 #[test]
 fn head_on_a_poll_that_would_wait_is_json() {
     let server = Server::start(&[]);
-    let r = exchange(&server, b"HEAD /poll/h?timeout=5 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = head(&server, "/poll/h?timeout=5");
     assert_eq!((r.status, r.header("content-type").as_deref()), (200, Some("application/json")));
 }
 

@@ -14,16 +14,6 @@ use common::ws::{close, connect, next_data};
 use common::*;
 use tungstenite::Message;
 
-fn publish(server: &Server, path: &str, body: &[u8], content_type: &str) -> Reply {
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    let mut req = head.into_bytes();
-    req.extend_from_slice(body);
-    exchange(server, &req)
-}
-
 /// A raw client: the §1.3 handshake, then frames written by hand.
 fn raw(server: &Server, path: &str) -> TcpStream {
     let mut s = server.connect();
@@ -217,11 +207,11 @@ fn topic_subscribers_get_frames_and_publish_by_sending() {
     let mut ws = connect(&server, "/topics/chat");
     let mut other = connect(&server, "/topics/chat");
     thread::sleep(Duration::from_millis(50));
-    let r = publish(&server, "/topics/chat", b"from http", "text/plain");
+    let r = post_as(&server, "/topics/chat", b"from http", "text/plain");
     assert_eq!(r.text(), r#"{"id":1,"subscribers":2}"#);
     assert_eq!(next_data(&mut ws), Message::text("from http"));
     assert_eq!(next_data(&mut other), Message::text("from http"));
-    let r = publish(&server, "/topics/chat", &[0, 1, 2], "application/octet-stream");
+    let r = post_as(&server, "/topics/chat", &[0, 1, 2], "application/octet-stream");
     assert_eq!(r.status, 202);
     assert_eq!(next_data(&mut ws), Message::binary(vec![0, 1, 2]), "binary is published as binary");
     assert_eq!(next_data(&mut other), Message::binary(vec![0, 1, 2]));
@@ -248,8 +238,8 @@ fn multi_topic_sockets_get_json_frames() {
     let server = Server::start(&[]);
     let mut ws = connect(&server, "/topics/a,b");
     thread::sleep(Duration::from_millis(50));
-    publish(&server, "/topics/b", b"b says \"hi\"", "text/plain");
-    publish(&server, "/topics/a", b"a", "text/plain");
+    post_as(&server, "/topics/b", b"b says \"hi\"", "text/plain");
+    post_as(&server, "/topics/a", b"a", "text/plain");
     assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"b","id":1,"data":"b says \"hi\""}"#));
     assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"a","id":1,"data":"a"}"#));
 }
@@ -267,7 +257,7 @@ fn a_slow_socket_is_closed_with_1013_while_others_get_everything() {
     });
     thread::sleep(Duration::from_millis(50));
     for _ in 0..300 {
-        assert_eq!(publish(&server, "/topics/t", &chunk, "text/plain").status, 202);
+        assert_eq!(post_as(&server, "/topics/t", &chunk, "text/plain").status, 202);
     }
     reader.join().unwrap();
     assert_eq!(stat(&server, "drops"), 1);
@@ -401,7 +391,7 @@ fn a_live_but_slow_reader_is_closed_as_too_slow_not_as_dead() {
     let mut slow = raw(&server, "/topics/firehose");
     let mb = vec![b'x'; 1 << 20];
     for _ in 0..24 {
-        assert_eq!(publish(&server, "/topics/firehose", &mb, "text/plain").status, 202);
+        assert_eq!(post_as(&server, "/topics/firehose", &mb, "text/plain").status, 202);
     }
     stat_becomes(&server, "ws", 0); // the stalled socket is closed
     assert_eq!(stat(&server, "drops"), 1, "closed as dead instead of as too slow");

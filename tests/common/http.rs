@@ -81,6 +81,27 @@ pub fn get(server: &Server, path: &str) -> Reply {
     exchange(server, format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
 }
 
+/// `HEAD path`: the answer's head (no body follows one).
+pub fn head(server: &Server, path: &str) -> Reply {
+    exchange(server, format!("HEAD {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
+}
+
+/// `POST path` with `body` as `content_type`.
+pub fn post_as(server: &Server, path: &str, body: &[u8], content_type: &str) -> Reply {
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut req = head.into_bytes();
+    req.extend_from_slice(body);
+    exchange(server, &req)
+}
+
+/// `POST path` with `body` said to be UTF-8 text (whether it is or not).
+pub fn post_text(server: &Server, path: &str, body: &[u8]) -> Reply {
+    post_as(server, path, body, "text/plain; charset=utf-8")
+}
+
 /// Whether the server closed the connection (EOF) within `within`.
 pub fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     stream.set_read_timeout(Some(within)).unwrap();
