@@ -8,7 +8,7 @@ mod common;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::ws::{close, connect, next_data, next_text, Ws};
+use common::ws::{close, close_half_drop_half, connect, next_data, next_text, Ws};
 use common::*;
 use tungstenite::Message;
 
@@ -168,14 +168,7 @@ fn no_leaks_after_sockets_close() {
     for round in 0..3 {
         let sockets: Vec<Ws> = (0..5).map(|_| open_greeted(&server)).collect();
         assert_eq!(broadcast(&server, "ping").text(), r#"{"sent":5}"#, "round {round}");
-        for (i, ws) in sockets.into_iter().enumerate() {
-            // Half close cleanly, half vanish.
-            if i % 2 == 0 {
-                close(ws);
-            } else {
-                drop(ws);
-            }
-        }
+        close_half_drop_half(sockets);
         stat_becomes(&server, "ws", 0);
         assert_eq!(broadcast(&server, "anyone?").text(), r#"{"sent":0}"#, "round {round}");
     }

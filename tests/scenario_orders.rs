@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::ws::{close, connect, next_text, Ws};
+use common::ws::{close, close_half_drop_half, connect, next_text, Ws};
 use common::*;
 
 fn seller(server: &Server) -> Ws {
@@ -156,13 +156,7 @@ fn the_seller_socket_needs_an_upgrade_and_leaves_no_trace() {
 
     let sellers: Vec<Ws> = (0..5).map(|_| seller(&server)).collect();
     stat_becomes(&server, "ws", 5);
-    for (i, ws) in sellers.into_iter().enumerate() {
-        if i % 2 == 0 {
-            close(ws);
-        } else {
-            drop(ws);
-        }
-    }
+    close_half_drop_half(sellers);
     stat_becomes(&server, "ws", 0);
     // Pushing to nobody is fine.
     created(&order(&server, br#"{"buyerName":"Late","amount":3}"#), r#""buyerName":"Late","amount":3"#);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::ws::{close, handshake, next_data, Ws};
+use common::ws::{close, close_half_drop_half, handshake, next_data, Ws};
 use common::*;
 use tungstenite::Message;
 
@@ -155,14 +155,7 @@ fn no_leaks_after_sockets_close() {
         // A replaced one too: its end must not remove the new registration.
         let replacing = open(&server, "5");
         assert_eq!(post_text(&server, "/socket/broadcast", b"x").text(), r#"{"sent":5}"#, "round {round}");
-        for (i, ws) in sockets.into_iter().enumerate() {
-            // Half close cleanly, half vanish.
-            if i % 2 == 0 {
-                close(ws);
-            } else {
-                drop(ws);
-            }
-        }
+        close_half_drop_half(sockets);
         stat_becomes(&server, "ws", 1);
         assert_eq!(post_text(&server, "/socket/5/send", b"y").status, 200, "round {round}");
         drop(replacing);

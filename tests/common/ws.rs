@@ -57,3 +57,16 @@ pub fn close(mut ws: Ws) {
         }
     }
 }
+
+/// Closes every other socket cleanly (the first, the third, …) and drops the
+/// rest with no Close frame: the TCP connection just goes away, as a page's
+/// does.
+pub fn close_half_drop_half(sockets: Vec<Ws>) {
+    for (i, ws) in sockets.into_iter().enumerate() {
+        if i % 2 == 0 {
+            close(ws);
+        } else {
+            drop(ws);
+        }
+    }
+}
