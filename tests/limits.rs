@@ -43,14 +43,7 @@ fn ticks_over_a_second(server: &Server) -> u64 {
 
 /// Waits, with a deadline, for the server log to contain `text`.
 fn log_shows(server: &Server, text: &str) -> bool {
-    let until = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < until {
-        if server.log().contains(text) {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    false
+    server.log_until(Duration::from_secs(5), |log| log.contains(text)).is_some()
 }
 
 #[test]

@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::ws::{close, close_half_drop_half, connect, next_data, next_text, Ws};
 use common::*;
@@ -150,12 +149,9 @@ fn the_online_count_is_logged_on_open_and_close() {
     drop(b); // the client just goes away: no close handshake
     stat_becomes(&server, "ws", 0);
     // The log arrives through a pipe: wait for the fourth line.
-    let until = Instant::now() + Duration::from_secs(5);
-    let mut log = server.log();
-    while log.matches("online: ").count() < 4 && Instant::now() < until {
-        thread::sleep(Duration::from_millis(20));
-        log = server.log();
-    }
+    let log = server
+        .log_until(Duration::from_secs(5), |log| log.matches("online: ").count() >= 4)
+        .unwrap_or_else(|| server.log());
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("ws/asset")).collect();
     let online: Vec<&str> = lines.iter().filter_map(|l| l.split("online: ").nth(1)).collect();
     assert_eq!(online, ["1", "2", "1", "0"], "{lines:#?}");

@@ -237,9 +237,7 @@ fn close_window_is_a_beacon_by_get_or_post() {
     let r =
         exchange(&server, b"POST /foo/closeWindow?last=7 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(r.status, 200);
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !server.log().contains("closed its window (\"last=7\")") {
-        assert!(Instant::now() < deadline, "not logged: {}", server.log());
-        thread::sleep(Duration::from_millis(20));
-    }
+    let logged =
+        server.log_until(Duration::from_secs(2), |log| log.contains("closed its window (\"last=7\")"));
+    assert!(logged.is_some(), "not logged: {}", server.log());
 }

@@ -321,11 +321,7 @@ fn a_ping_flood_without_reading_is_closed_not_buffered() {
     let _ = s.write_all(&flood);
     stat_becomes(&server, "drops", 1); // the flooding socket is closed as too slow
     assert_eq!(stat(&server, "ws"), 0);
-    let rss_kb: u64 = std::fs::read_to_string(format!("/proc/{}/status", server.pid()))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches(" kB").parse().unwrap()))
-        .unwrap();
+    let rss_kb = server.rss_kb();
     assert!(rss_kb < 32 * 1024, "server RSS {rss_kb} kB after a ping flood");
 }
 

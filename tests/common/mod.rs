@@ -97,6 +97,22 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// Polls the log every 20 ms until `ok` holds of it (it arrives through
+    /// a pipe, a line at a time); the log then, or `None` after `within`.
+    pub fn log_until(&self, within: Duration, ok: impl Fn(&str) -> bool) -> Option<String> {
+        let until = Instant::now() + within;
+        loop {
+            let log = self.log();
+            if ok(&log) {
+                return Some(log);
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn connect(&self) -> TcpStream {
         let s = TcpStream::connect(self.addr).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -122,6 +138,15 @@ impl Server {
             thread::sleep(Duration::from_millis(20));
         }
         None
+    }
+
+    /// The server's resident memory (`VmRSS` of proc(5)), in KiB.
+    pub fn rss_kb(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches(" kB").parse().unwrap()))
+            .unwrap()
     }
 
     /// CPU time (user + system) the server has used, in clock ticks.
