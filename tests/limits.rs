@@ -19,10 +19,7 @@ const REQUEST: &[u8] = b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n";
 fn try_request(server: &Server, wait: Duration) -> (TcpStream, bool) {
     let mut s = server.connect();
     write_all(&mut s, REQUEST);
-    s.set_read_timeout(Some(wait)).unwrap();
-    let mut buf = [0u8; 1024];
-    let answered = matches!(s.read(&mut buf), Ok(n) if n > 0 && buf.starts_with(b"HTTP/1.1 200"));
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let answered = answered_within(&mut s, wait);
     (s, answered)
 }
 
