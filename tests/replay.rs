@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::stream::{post, EventStream};
+use common::stream::EventStream;
 use common::ws::{connect, next_data};
 use common::*;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -32,14 +32,14 @@ fn a_replay_larger_than_the_queue_arrives_whole() {
     let server = Server::start(&[]);
     let body = vec![b'x'; 512 * KIB];
     for _ in 0..24 {
-        assert_eq!(post(&server, "big", &body), "HTTP/1.1 202 Accepted");
+        assert_eq!(publish(&server, "big", &body), "HTTP/1.1 202 Accepted");
     }
     let mut s = EventStream::open(&server, "/topics/big", "Last-Event-ID: 0\r\n");
     for want in 1..=24 {
         assert_eq!(id_and_len(&s.next_event()), (want, 512 * KIB), "in order, none missing");
     }
     // Then live, seamlessly.
-    assert_eq!(post(&server, "big", b"live"), "HTTP/1.1 202 Accepted");
+    assert_eq!(publish(&server, "big", b"live"), "HTTP/1.1 202 Accepted");
     assert_eq!(s.next_event(), "id: 25\ndata: live\n\n");
     assert_eq!(stat(&server, "drops"), 0, "a reader that keeps up is no slow consumer");
 }
@@ -49,8 +49,8 @@ fn a_multi_topic_replay_larger_than_the_queue_arrives_whole() {
     let server = Server::start(&["--max-queue", "64KiB"]);
     let body = vec![b'y'; 16 * KIB];
     for _ in 0..12 {
-        post(&server, "a", &body);
-        post(&server, "b", &body);
+        publish(&server, "a", &body);
+        publish(&server, "b", &body);
     }
     let mut s = EventStream::open(&server, "/topics/a,b", "Last-Event-ID: a:2,b:0\r\n");
     // Topic by topic; each event carries every position.
@@ -62,7 +62,7 @@ fn a_multi_topic_replay_larger_than_the_queue_arrives_whole() {
         let event = s.next_event();
         assert!(event.starts_with(&format!("id: a:12,b:{id}\nevent: b\ndata: y")), "{:.60}", event);
     }
-    post(&server, "a", b"live");
+    publish(&server, "a", b"live");
     assert_eq!(s.next_event(), "id: a:13,b:12\nevent: a\ndata: live\n\n");
 }
 
@@ -74,12 +74,12 @@ fn history_that_moves_past_a_slow_replay_resets_then_goes_on() {
     let server = Server::start(&["--history", "20", "--max-body", "2MiB"]);
     let body = vec![b'z'; 1024 * KIB];
     for _ in 0..20 {
-        post(&server, "slow", &body);
+        publish(&server, "slow", &body);
     }
     let mut s = EventStream::open(&server, "/topics/slow", "Last-Event-ID: 0\r\n");
     std::thread::sleep(Duration::from_millis(300));
     for _ in 0..20 {
-        post(&server, "slow", &body);
+        publish(&server, "slow", &body);
     }
     // What was queued or in flight, in order from 1; then the reset; then
     // everything kept, 21..=40.
@@ -106,7 +106,7 @@ fn a_last_event_id_newer_than_the_newest_is_a_gap() {
     // history was lost, e.g. by a restart) is a gap too: event: reset."
     let server = Server::start(&[]);
     for i in 1..=3 {
-        post(&server, "t", format!("m{i}").as_bytes());
+        publish(&server, "t", format!("m{i}").as_bytes());
     }
     let mut s = EventStream::open(&server, "/topics/t", "Last-Event-ID: 10\r\n");
     assert_eq!(s.next_event(), "event: reset\ndata: 1\n\n");
@@ -115,7 +115,7 @@ fn a_last_event_id_newer_than_the_newest_is_a_gap() {
     }
     let mut s = EventStream::open(&server, "/topics/t,u", "Last-Event-ID: t:3,u:5\r\n");
     assert_eq!(s.next_event(), "event: reset\ndata: u:1\n\n");
-    post(&server, "u", b"first u");
+    publish(&server, "u", b"first u");
     assert_eq!(s.next_event(), "id: t:3,u:1\nevent: u\ndata: first u\n\n");
     // A topic nobody ever published to.
     let mut s = EventStream::open(&server, "/topics/never", "Last-Event-ID: 4\r\n");
@@ -129,15 +129,15 @@ fn a_last_event_id_newer_than_the_newest_is_a_gap() {
 fn a_socket_replays_after_last_event_id_then_goes_live() {
     let server = Server::start(&[]);
     for i in 1..=3 {
-        post(&server, "t", format!("m{i}").as_bytes());
+        publish(&server, "t", format!("m{i}").as_bytes());
     }
     let mut ws = connect(&server, "/topics/t?lastEventId=1");
     assert_eq!(next_data(&mut ws), Message::text("m2"));
     assert_eq!(next_data(&mut ws), Message::text("m3"));
-    post(&server, "t", b"m4");
+    publish(&server, "t", b"m4");
     assert_eq!(next_data(&mut ws), Message::text("m4"));
     // Several topics: the positions an SSE id carries.
-    post(&server, "u", b"u1");
+    publish(&server, "u", b"u1");
     let mut ws = connect(&server, "/topics/t,u?lastEventId=t:3,u:0");
     assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"t","id":4,"data":"m4"}"#));
     assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"u","id":1,"data":"u1"}"#));
@@ -150,7 +150,7 @@ fn what_a_socket_sends_while_it_replays_is_published() {
     let server = Server::start(&["--max-queue", "16KiB"]);
     let body = vec![b'r'; 1024 * KIB];
     for _ in 0..30 {
-        post(&server, "t", &body);
+        publish(&server, "t", &body);
     }
     let mut ws = connect(&server, "/topics/t?lastEventId=0");
     ws.send(Message::text("from the replaying socket")).unwrap();
@@ -168,7 +168,7 @@ fn a_socket_whose_replay_has_a_gap_is_closed_1012_before_anything() {
     // closed with 1012 before anything is sent".
     let server = Server::start(&["--history", "2"]);
     for i in 1..=5 {
-        post(&server, "t", format!("m{i}").as_bytes());
+        publish(&server, "t", format!("m{i}").as_bytes());
     }
     for path in [
         "/topics/t?lastEventId=1",

@@ -102,6 +102,23 @@ pub fn post_text(server: &Server, path: &str, body: &[u8]) -> Reply {
     post_as(server, path, body, "text/plain; charset=utf-8")
 }
 
+/// `POST /topics/{topic}` with `body` over a raw socket (a body of any size:
+/// curl takes its `--data-binary` as one argument, which Linux caps at
+/// 128 KiB). Returns the status line.
+pub fn publish(server: &Server, topic: &str, body: &[u8]) -> String {
+    let mut s = server.connect();
+    let head = format!(
+        "POST /topics/{topic} HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    write_all(&mut s, head.as_bytes());
+    write_all(&mut s, body);
+    let mut reply = String::new();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.read_to_string(&mut reply);
+    reply.lines().next().unwrap_or_default().to_string()
+}
+
 /// Whether the server closed the connection (EOF) within `within`.
 pub fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     stream.set_read_timeout(Some(within)).unwrap();

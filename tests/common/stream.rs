@@ -163,23 +163,6 @@ impl EventStream {
     }
 }
 
-/// `POST /topics/{topic}` with `body` over a raw socket (a body of any size:
-/// curl takes its `--data-binary` as one argument, which Linux caps at
-/// 128 KiB). Returns the status line.
-pub fn post(server: &Server, topic: &str, body: &[u8]) -> String {
-    let mut s = server.connect();
-    let head = format!(
-        "POST /topics/{topic} HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    write_all(&mut s, head.as_bytes());
-    write_all(&mut s, body);
-    let mut reply = String::new();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let _ = s.read_to_string(&mut reply);
-    reply.lines().next().unwrap_or_default().to_string()
-}
-
 /// For a reader's `until`: the end of the first `pattern` in the buffer.
 pub fn after(pattern: &'static [u8]) -> impl Fn(&[u8]) -> Option<usize> {
     move |buf| buf.windows(pattern.len()).position(|w| w == pattern).map(|i| i + pattern.len())
