@@ -5,44 +5,22 @@
 mod common;
 
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
 
-use common::stream::{post, EventStream};
+use common::stream::EventStream;
 use common::*;
 
 const KIB: usize = 1024;
-
-/// The `"limits"` entry of `/stats` for `name`: `(cap, used)`.
-fn limit(server: &Server, name: &str) -> (u64, Option<u64>) {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{name}\":{{")).unwrap_or_else(|| panic!("{name} not in {json}"));
-    let entry = &json[at..];
-    let entry = &entry[..entry.find('}').unwrap()];
-    let number = |key: &str| {
-        let rest = entry.split(&format!("\"{key}\":")).nth(1)?;
-        rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-    };
-    (number("cap").expect("a cap"), number("used"))
-}
 
 fn status_of(server: &Server, request: &str) -> (u16, String) {
     let reply = exchange(server, request.as_bytes());
     (reply.status, reply.text())
 }
 
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !ok() {
-        assert!(Instant::now() < deadline, "{what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_topic_past_max_topics_is_503_with_a_json_error() {
     let server = Server::start(&["--max-topics", "2"]);
-    assert_eq!(post(&server, "a", b"x"), "HTTP/1.1 202 Accepted");
-    assert_eq!(post(&server, "b", b"x"), "HTTP/1.1 202 Accepted");
+    assert_eq!(publish(&server, "a", b"x"), "HTTP/1.1 202 Accepted");
+    assert_eq!(publish(&server, "b", b"x"), "HTTP/1.1 202 Accepted");
     let refused = [
         "POST /topics/c HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx",
         "GET /topics/c HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n",
@@ -60,7 +38,7 @@ fn a_topic_past_max_topics_is_503_with_a_json_error() {
         assert!(body.contains("--max-topics 2"), "{body}");
     }
     // Topics that exist still take everything.
-    assert_eq!(post(&server, "a", b"y"), "HTTP/1.1 202 Accepted");
+    assert_eq!(publish(&server, "a", b"y"), "HTTP/1.1 202 Accepted");
     let mut s = EventStream::open(&server, "/topics/a,b", "Last-Event-ID: a:1,b:1\r\n");
     assert!(s.head.starts_with("HTTP/1.1 200"), "{}", s.head);
     assert_eq!(s.next_event(), "id: a:2,b:1\nevent: a\ndata: y\n\n");
@@ -73,14 +51,15 @@ fn a_topic_with_no_subscriber_and_no_history_is_forgotten_and_frees_its_place() 
     // Nothing kept, nobody listening: the topic goes at once, and the next
     // topic made starts above its ids (they never repeat within a run).
     assert_eq!((publish_id(&server, "a"), publish_id(&server, "a")), (1, 2));
-    assert_eq!(post(&server, "b", b"x"), "HTTP/1.1 202 Accepted");
+    assert_eq!(publish(&server, "b", b"x"), "HTTP/1.1 202 Accepted");
     // A subscriber holds its topic, and the place.
     let s = EventStream::open(&server, "/topics/a", "");
     assert_eq!(status_of(&server, "POST /topics/b HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx").0, 503);
     assert_eq!((publish_id(&server, "a"), publish_id(&server, "a")), (4, 5), "ids go on while it is held");
     drop(s);
-    wait_until("the stream's end frees the topic", || limit(&server, "max_topics").1 == Some(0));
-    assert_eq!(post(&server, "b", b"x"), "HTTP/1.1 202 Accepted");
+    let held = || limit(&server, "max_topics").1.expect("max_topics has a used figure");
+    wait_for(SETTLE, "the stream's end frees the topic", held, |n| n == 0);
+    assert_eq!(publish(&server, "b", b"x"), "HTTP/1.1 202 Accepted");
 }
 
 fn publish_id(server: &Server, topic: &str) -> u64 {
@@ -106,12 +85,12 @@ fn a_client_of_a_forgotten_topic_gets_a_reset_not_a_silent_gap() {
     let server = Server::start(&["--history-bytes", "100KiB"]);
     let body = vec![b'f'; 16 * KIB];
     for _ in 0..5 {
-        post(&server, "t", &body);
+        publish(&server, "t", &body);
     }
     for _ in 0..6 {
-        post(&server, "other", &body);
+        publish(&server, "other", &body);
     }
-    post(&server, "t", b"new life");
+    publish(&server, "t", b"new life");
     let mut s = EventStream::open(&server, "/topics/t", "Last-Event-ID: 3\r\n");
     let reset = s.next_event();
     let oldest: u64 =
@@ -125,7 +104,7 @@ fn history_bytes_evicts_the_oldest_across_topics() {
     let server = Server::start(&["--history-bytes", "100KiB"]);
     let body = vec![b'h'; 16 * KIB];
     for topic in ["a", "a", "b", "a", "b", "a", "b", "a"] {
-        assert_eq!(post(&server, topic, &body), "HTTP/1.1 202 Accepted");
+        assert_eq!(publish(&server, topic, &body), "HTTP/1.1 202 Accepted");
     }
     // 8 × (16 KiB + about 160 B) is past 100 KiB: the two oldest (a:1, a:2)
     // went, across topics, not the newest of either.
@@ -151,7 +130,7 @@ fn a_flood_of_line_feeds_is_counted_as_encoded() {
     let server = Server::start(&["--history-bytes", "1MiB"]);
     let lfs = vec![b'\n'; 64 * KIB];
     for _ in 0..10 {
-        assert_eq!(post(&server, "lf", &lfs), "HTTP/1.1 202 Accepted");
+        assert_eq!(publish(&server, "lf", &lfs), "HTTP/1.1 202 Accepted");
     }
     let (cap, used) = limit(&server, "history_bytes");
     let used = used.unwrap();

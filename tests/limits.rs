@@ -19,10 +19,7 @@ const REQUEST: &[u8] = b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n";
 fn try_request(server: &Server, wait: Duration) -> (TcpStream, bool) {
     let mut s = server.connect();
     write_all(&mut s, REQUEST);
-    s.set_read_timeout(Some(wait)).unwrap();
-    let mut buf = [0u8; 1024];
-    let answered = matches!(s.read(&mut buf), Ok(n) if n > 0 && buf.starts_with(b"HTTP/1.1 200"));
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let answered = answered_within(&mut s, wait);
     (s, answered)
 }
 
@@ -43,14 +40,7 @@ fn ticks_over_a_second(server: &Server) -> u64 {
 
 /// Waits, with a deadline, for the server log to contain `text`.
 fn log_shows(server: &Server, text: &str) -> bool {
-    let until = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < until {
-        if server.log().contains(text) {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    false
+    server.log_until(Duration::from_secs(5), |log| log.contains(text)).is_some()
 }
 
 #[test]

@@ -6,13 +6,13 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::time::Duration;
 
-use common::stream::{post, EventStream};
+use common::stream::EventStream;
+use common::ws::{connect, next_data};
 use common::*;
 use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::{Message, WebSocket};
+use tungstenite::Message;
 
 const KIB: usize = 1024;
 
@@ -32,14 +32,14 @@ fn a_replay_larger_than_the_queue_arrives_whole() {
     let server = Server::start(&[]);
     let body = vec![b'x'; 512 * KIB];
     for _ in 0..24 {
-        assert_eq!(post(&server, "big", &body), "HTTP/1.1 202 Accepted");
+        assert_eq!(publish(&server, "big", &body), "HTTP/1.1 202 Accepted");
     }
     let mut s = EventStream::open(&server, "/topics/big", "Last-Event-ID: 0\r\n");
     for want in 1..=24 {
         assert_eq!(id_and_len(&s.next_event()), (want, 512 * KIB), "in order, none missing");
     }
     // Then live, seamlessly.
-    assert_eq!(post(&server, "big", b"live"), "HTTP/1.1 202 Accepted");
+    assert_eq!(publish(&server, "big", b"live"), "HTTP/1.1 202 Accepted");
     assert_eq!(s.next_event(), "id: 25\ndata: live\n\n");
     assert_eq!(stat(&server, "drops"), 0, "a reader that keeps up is no slow consumer");
 }
@@ -49,8 +49,8 @@ fn a_multi_topic_replay_larger_than_the_queue_arrives_whole() {
     let server = Server::start(&["--max-queue", "64KiB"]);
     let body = vec![b'y'; 16 * KIB];
     for _ in 0..12 {
-        post(&server, "a", &body);
-        post(&server, "b", &body);
+        publish(&server, "a", &body);
+        publish(&server, "b", &body);
     }
     let mut s = EventStream::open(&server, "/topics/a,b", "Last-Event-ID: a:2,b:0\r\n");
     // Topic by topic; each event carries every position.
@@ -62,7 +62,7 @@ fn a_multi_topic_replay_larger_than_the_queue_arrives_whole() {
         let event = s.next_event();
         assert!(event.starts_with(&format!("id: a:12,b:{id}\nevent: b\ndata: y")), "{:.60}", event);
     }
-    post(&server, "a", b"live");
+    publish(&server, "a", b"live");
     assert_eq!(s.next_event(), "id: a:13,b:12\nevent: a\ndata: live\n\n");
 }
 
@@ -74,12 +74,12 @@ fn history_that_moves_past_a_slow_replay_resets_then_goes_on() {
     let server = Server::start(&["--history", "20", "--max-body", "2MiB"]);
     let body = vec![b'z'; 1024 * KIB];
     for _ in 0..20 {
-        post(&server, "slow", &body);
+        publish(&server, "slow", &body);
     }
     let mut s = EventStream::open(&server, "/topics/slow", "Last-Event-ID: 0\r\n");
     std::thread::sleep(Duration::from_millis(300));
     for _ in 0..20 {
-        post(&server, "slow", &body);
+        publish(&server, "slow", &body);
     }
     // What was queued or in flight, in order from 1; then the reset; then
     // everything kept, 21..=40.
@@ -106,7 +106,7 @@ fn a_last_event_id_newer_than_the_newest_is_a_gap() {
     // history was lost, e.g. by a restart) is a gap too: event: reset."
     let server = Server::start(&[]);
     for i in 1..=3 {
-        post(&server, "t", format!("m{i}").as_bytes());
+        publish(&server, "t", format!("m{i}").as_bytes());
     }
     let mut s = EventStream::open(&server, "/topics/t", "Last-Event-ID: 10\r\n");
     assert_eq!(s.next_event(), "event: reset\ndata: 1\n\n");
@@ -115,7 +115,7 @@ fn a_last_event_id_newer_than_the_newest_is_a_gap() {
     }
     let mut s = EventStream::open(&server, "/topics/t,u", "Last-Event-ID: t:3,u:5\r\n");
     assert_eq!(s.next_event(), "event: reset\ndata: u:1\n\n");
-    post(&server, "u", b"first u");
+    publish(&server, "u", b"first u");
     assert_eq!(s.next_event(), "id: t:3,u:1\nevent: u\ndata: first u\n\n");
     // A topic nobody ever published to.
     let mut s = EventStream::open(&server, "/topics/never", "Last-Event-ID: 4\r\n");
@@ -125,40 +125,22 @@ fn a_last_event_id_newer_than_the_newest_is_a_gap() {
     assert!(s.next_event_within(Duration::from_millis(300)).is_none());
 }
 
-type Ws = WebSocket<TcpStream>;
-
-fn open_ws(server: &Server, path: &str) -> Ws {
-    let stream = server.connect();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let (ws, _) = tungstenite::client(format!("ws://{}{path}", server.addr), stream).expect("handshake");
-    ws
-}
-
-fn read_ws(ws: &mut Ws) -> Message {
-    loop {
-        match ws.read().expect("a message") {
-            Message::Ping(_) | Message::Pong(_) => continue,
-            m => return m,
-        }
-    }
-}
-
 #[test]
 fn a_socket_replays_after_last_event_id_then_goes_live() {
     let server = Server::start(&[]);
     for i in 1..=3 {
-        post(&server, "t", format!("m{i}").as_bytes());
+        publish(&server, "t", format!("m{i}").as_bytes());
     }
-    let mut ws = open_ws(&server, "/topics/t?lastEventId=1");
-    assert_eq!(read_ws(&mut ws), Message::text("m2"));
-    assert_eq!(read_ws(&mut ws), Message::text("m3"));
-    post(&server, "t", b"m4");
-    assert_eq!(read_ws(&mut ws), Message::text("m4"));
+    let mut ws = connect(&server, "/topics/t?lastEventId=1");
+    assert_eq!(next_data(&mut ws), Message::text("m2"));
+    assert_eq!(next_data(&mut ws), Message::text("m3"));
+    publish(&server, "t", b"m4");
+    assert_eq!(next_data(&mut ws), Message::text("m4"));
     // Several topics: the positions an SSE id carries.
-    post(&server, "u", b"u1");
-    let mut ws = open_ws(&server, "/topics/t,u?lastEventId=t:3,u:0");
-    assert_eq!(read_ws(&mut ws), Message::text(r#"{"topic":"t","id":4,"data":"m4"}"#));
-    assert_eq!(read_ws(&mut ws), Message::text(r#"{"topic":"u","id":1,"data":"u1"}"#));
+    publish(&server, "u", b"u1");
+    let mut ws = connect(&server, "/topics/t,u?lastEventId=t:3,u:0");
+    assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"t","id":4,"data":"m4"}"#));
+    assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"u","id":1,"data":"u1"}"#));
 }
 
 #[test]
@@ -168,12 +150,12 @@ fn what_a_socket_sends_while_it_replays_is_published() {
     let server = Server::start(&["--max-queue", "16KiB"]);
     let body = vec![b'r'; 1024 * KIB];
     for _ in 0..30 {
-        post(&server, "t", &body);
+        publish(&server, "t", &body);
     }
-    let mut ws = open_ws(&server, "/topics/t?lastEventId=0");
+    let mut ws = connect(&server, "/topics/t?lastEventId=0");
     ws.send(Message::text("from the replaying socket")).unwrap();
     let mut poll = EventStream::open(&server, "/poll/t?since=30&timeout=5", "");
-    let end = poll.until(common::after(b"]"), Duration::from_secs(10)).expect("an answer");
+    let end = poll.until(common::stream::after(b"]"), Duration::from_secs(10)).expect("an answer");
     let answer = String::from_utf8_lossy(&poll.buf[..end]).to_string();
     assert!(answer.contains(r#""id":31,"event":null,"data":"from the replaying socket""#), "{answer}");
     assert!(poll.head.starts_with("HTTP/1.1 200"), "{}", poll.head);
@@ -186,7 +168,7 @@ fn a_socket_whose_replay_has_a_gap_is_closed_1012_before_anything() {
     // closed with 1012 before anything is sent".
     let server = Server::start(&["--history", "2"]);
     for i in 1..=5 {
-        post(&server, "t", format!("m{i}").as_bytes());
+        publish(&server, "t", format!("m{i}").as_bytes());
     }
     for path in [
         "/topics/t?lastEventId=1",
@@ -195,13 +177,13 @@ fn a_socket_whose_replay_has_a_gap_is_closed_1012_before_anything() {
         // A gap in the second topic: still nothing of the first is sent.
         "/topics/t,u?lastEventId=t:3,u:9",
     ] {
-        let mut ws = open_ws(&server, path);
+        let mut ws = connect(&server, path);
         match ws.read().expect("a close") {
             Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::Restart, "{path}"),
             other => panic!("{path}: {other:?} before the close"),
         }
     }
     // History still has 4 and 5: no gap.
-    let mut ws = open_ws(&server, "/topics/t?lastEventId=3");
-    assert_eq!(read_ws(&mut ws), Message::text("m4"));
+    let mut ws = connect(&server, "/topics/t?lastEventId=3");
+    assert_eq!(next_data(&mut ws), Message::text("m4"));
 }

@@ -5,24 +5,17 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::ws::{close, close_half_drop_half, connect, next_data, next_text, Ws};
 use common::*;
-use tungstenite::{Message, WebSocket};
-
-type Ws = WebSocket<TcpStream>;
+use tungstenite::Message;
 
 /// SPEC §3.5: "on open sends the bare text `连接成功`".
 const GREETING: &str = "连接成功";
 
 fn open(server: &Server) -> Ws {
-    let stream = server.connect();
-    let (ws, response) =
-        tungstenite::client(format!("ws://{}/ws/asset", server.addr), stream).expect("handshake");
-    assert_eq!(response.status().as_u16(), 101);
-    ws
+    connect(server, "/ws/asset")
 }
 
 /// Opens a session and reads its greeting.
@@ -32,26 +25,10 @@ fn open_greeted(server: &Server) -> Ws {
     ws
 }
 
-fn next_data(ws: &mut Ws) -> Message {
-    loop {
-        match ws.read().expect("a message") {
-            m @ (Message::Text(_) | Message::Binary(_) | Message::Close(_)) => return m,
-            _ => continue,
-        }
-    }
-}
-
-fn text(m: Message) -> String {
-    match m {
-        Message::Text(t) => t.to_string(),
-        other => panic!("not a text message: {other:?}"),
-    }
-}
-
 /// Sends `m` and checks the echo's exact form; the session id it names.
 fn echo_sid(ws: &mut Ws, m: &str) -> String {
     ws.send(Message::text(m)).unwrap();
-    let got = text(next_data(ws));
+    let got = next_text(ws);
     let sid = got
         .strip_prefix(&format!("Echo Message content:{m} (From Server,Session ID="))
         .and_then(|rest| rest.strip_suffix(')'))
@@ -60,38 +37,8 @@ fn echo_sid(ws: &mut Ws, m: &str) -> String {
     sid.to_string()
 }
 
-fn post(server: &Server, path: &str, body: &[u8]) -> Reply {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(body);
-    exchange(server, &req)
-}
-
 fn broadcast(server: &Server, body: &str) -> Reply {
-    post(server, "/ws/asset/broadcast", body.as_bytes())
-}
-
-/// Waits for `/stats` `"ws"` to reach `want` (a close is noticed
-/// asynchronously).
-fn ws_count_becomes(server: &Server, want: u64) {
-    let until = Instant::now() + Duration::from_secs(5);
-    while stat(server, "ws") != want {
-        assert!(Instant::now() < until, "ws stayed {} (want {want})", stat(server, "ws"));
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn close(mut ws: Ws) {
-    ws.close(None).unwrap();
-    loop {
-        match ws.read() {
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
+    post_text(server, "/ws/asset/broadcast", body.as_bytes())
 }
 
 #[test]
@@ -141,7 +88,7 @@ fn broadcast_reaches_every_session_with_its_own_sid() {
     assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
     assert_eq!(r.text(), r#"{"sent":3}"#);
     for (ws, sid) in &mut sockets {
-        assert_eq!(text(next_data(ws)), format!("系统通知: 10 点维护 (From Server,Session ID={sid})"));
+        assert_eq!(next_text(ws), format!("系统通知: 10 点维护 (From Server,Session ID={sid})"));
     }
     // Each session still echoes afterwards, and got the broadcast only once.
     for (ws, sid) in &mut sockets {
@@ -151,10 +98,10 @@ fn broadcast_reaches_every_session_with_its_own_sid() {
     // One session leaves: the next broadcast counts and reaches the others.
     let (gone, _) = sockets.remove(0);
     close(gone);
-    ws_count_becomes(&server, 2);
+    stat_becomes(&server, "ws", 2);
     assert_eq!(broadcast(&server, "second").text(), r#"{"sent":2}"#);
     for (ws, sid) in &mut sockets {
-        assert_eq!(text(next_data(ws)), format!("second (From Server,Session ID={sid})"));
+        assert_eq!(next_text(ws), format!("second (From Server,Session ID={sid})"));
     }
 }
 
@@ -162,7 +109,7 @@ fn broadcast_reaches_every_session_with_its_own_sid() {
 fn broadcast_refuses_what_is_not_utf8_and_answers_only_post() {
     let server = Server::start(&[]);
     let mut ws = open_greeted(&server);
-    let r = post(&server, "/ws/asset/broadcast", &[0x66, 0xff, 0xfe]);
+    let r = post_text(&server, "/ws/asset/broadcast", &[0x66, 0xff, 0xfe]);
     assert_eq!(r.status, 400, "{}", r.text());
     let put = exchange(&server, b"PUT /ws/asset/broadcast HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx");
     assert_eq!(put.status, 405);
@@ -171,7 +118,7 @@ fn broadcast_refuses_what_is_not_utf8_and_answers_only_post() {
     echo_sid(&mut ws, "nothing came before me");
     // With no session open, the count is 0.
     close(ws);
-    ws_count_becomes(&server, 0);
+    stat_becomes(&server, "ws", 0);
     assert_eq!(broadcast(&server, "anyone?").text(), r#"{"sent":0}"#);
 }
 
@@ -179,7 +126,7 @@ fn broadcast_refuses_what_is_not_utf8_and_answers_only_post() {
 fn a_plain_get_is_400_and_registers_nothing() {
     let server = Server::start(&[]);
     assert_eq!(get(&server, "/ws/asset").status, 400);
-    let head = exchange(&server, b"HEAD /ws/asset HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = head(&server, "/ws/asset");
     assert_eq!(head.status, 400);
     // A bad handshake is refused by the app before the scenario sees it.
     let r = exchange(
@@ -198,16 +145,13 @@ fn the_online_count_is_logged_on_open_and_close() {
     let a_sid = echo_sid(&mut a, "a");
     let b = open_greeted(&server);
     close(a);
-    ws_count_becomes(&server, 1);
+    stat_becomes(&server, "ws", 1);
     drop(b); // the client just goes away: no close handshake
-    ws_count_becomes(&server, 0);
+    stat_becomes(&server, "ws", 0);
     // The log arrives through a pipe: wait for the fourth line.
-    let until = Instant::now() + Duration::from_secs(5);
-    let mut log = server.log();
-    while log.matches("online: ").count() < 4 && Instant::now() < until {
-        thread::sleep(Duration::from_millis(20));
-        log = server.log();
-    }
+    let log = server
+        .log_until(Duration::from_secs(5), |log| log.matches("online: ").count() >= 4)
+        .unwrap_or_else(|| server.log());
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("ws/asset")).collect();
     let online: Vec<&str> = lines.iter().filter_map(|l| l.split("online: ").nth(1)).collect();
     assert_eq!(online, ["1", "2", "1", "0"], "{lines:#?}");
@@ -220,15 +164,8 @@ fn no_leaks_after_sockets_close() {
     for round in 0..3 {
         let sockets: Vec<Ws> = (0..5).map(|_| open_greeted(&server)).collect();
         assert_eq!(broadcast(&server, "ping").text(), r#"{"sent":5}"#, "round {round}");
-        for (i, ws) in sockets.into_iter().enumerate() {
-            // Half close cleanly, half vanish.
-            if i % 2 == 0 {
-                close(ws);
-            } else {
-                drop(ws);
-            }
-        }
-        ws_count_becomes(&server, 0);
+        close_half_drop_half(sockets);
+        stat_becomes(&server, "ws", 0);
         assert_eq!(broadcast(&server, "anyone?").text(), r#"{"sent":0}"#, "round {round}");
     }
 }

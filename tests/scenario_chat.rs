@@ -4,32 +4,12 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::thread;
-use std::time::{Duration, Instant};
-
+use common::ws::{close, connect, next_text, Ws};
 use common::*;
-use tungstenite::{Message, WebSocket};
-
-type Ws = WebSocket<TcpStream>;
+use tungstenite::Message;
 
 fn join(server: &Server, query: &str) -> Ws {
-    let stream = server.connect();
-    let url = format!("ws://{}/websocket{query}", server.addr);
-    let (ws, response) = tungstenite::client(url, stream).expect("handshake");
-    assert_eq!(response.status().as_u16(), 101);
-    ws
-}
-
-/// The next text message (pings are answered by tungstenite and skipped).
-fn next_text(ws: &mut Ws) -> String {
-    loop {
-        match ws.read().expect("a message") {
-            Message::Text(t) => return t.as_str().to_string(),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("expected a text message, got {other:?}"),
-        }
-    }
+    connect(server, &format!("/websocket{query}"))
 }
 
 fn say(ws: &mut Ws, text: &str) {
@@ -41,28 +21,6 @@ fn all_get(sockets: &mut [&mut Ws], want: &str) {
     for (i, ws) in sockets.iter_mut().enumerate() {
         assert_eq!(next_text(ws), want, "socket {i}");
     }
-}
-
-/// A clean close: our Close, the server's answer, then the end.
-fn leave(mut ws: Ws) {
-    ws.close(None).expect("close");
-    loop {
-        match ws.read() {
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-}
-
-/// Polls /stats until `key` is `want` (a socket's end is noticed asynchronously).
-fn stat_becomes(server: &Server, key: &str, want: u64) {
-    let until = Instant::now() + Duration::from_secs(5);
-    let mut got = stat(server, key);
-    while got != want && Instant::now() < until {
-        thread::sleep(Duration::from_millis(20));
-        got = stat(server, key);
-    }
-    assert_eq!(got, want, "/stats {key}");
 }
 
 fn upgrade_request(target: &str) -> String {
@@ -99,17 +57,17 @@ fn three_join_talk_and_leave_with_exact_lines_and_counts() {
     assert_eq!(stat(&server, "ws"), 3);
 
     // The count after leaving, to those still in the room.
-    leave(ming);
+    close(ming);
     all_get(&mut [&mut ann, &mut bob], "小明 left (online: 2)");
-    leave(ann);
+    close(ann);
     all_get(&mut [&mut bob], "Ann left (online: 1)");
 
     // The room keeps working, and counts from what is left.
     let mut cy = join(&server, "?nickname=Cy");
     all_get(&mut [&mut cy, &mut bob], "Cy joined (online: 2)");
-    leave(bob);
+    close(bob);
     all_get(&mut [&mut cy], "Bob left (online: 1)");
-    leave(cy);
+    close(cy);
     stat_becomes(&server, "ws", 0);
 }
 
@@ -157,7 +115,7 @@ fn nicknames_may_repeat_and_are_trimmed() {
     all_get(&mut [&mut second, &mut first], "Li joined (online: 2)");
     say(&mut second, "which Li?");
     all_get(&mut [&mut first, &mut second], "Li: which Li?");
-    leave(first);
+    close(first);
     all_get(&mut [&mut second], "Li left (online: 1)");
     // `+` is a space in a query value, and inner spaces stay.
     let mut third = join(&server, "?nickname=Li+Wei");
@@ -172,7 +130,7 @@ fn a_request_that_does_not_upgrade_joins_nobody() {
     // A plain GET is refused by the handshake rules; HEAD too.
     let plain = get(&server, "/websocket?nickname=Ghost");
     assert_eq!(plain.status, 400);
-    let head = exchange(&server, b"HEAD /websocket?nickname=Ghost HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = head(&server, "/websocket?nickname=Ghost");
     assert_ne!(head.status, 101);
     // A bad handshake (version 8) is refused before the scenario sees it.
     let v8 = upgrade_request("/websocket?nickname=Ghost").replace("Version: 13", "Version: 8");
@@ -198,7 +156,7 @@ fn a_dropped_connection_is_announced_and_binary_is_ignored() {
     // No Close frame: the TCP connection just goes away.
     drop(bob);
     all_get(&mut [&mut ann], "Bob left (online: 1)");
-    leave(ann);
+    close(ann);
     stat_becomes(&server, "ws", 0);
 }
 
@@ -221,7 +179,7 @@ fn many_members_and_no_leak() {
     }
     while let Some(ws) = room.pop() {
         let n = room.len();
-        leave(ws);
+        close(ws);
         for other in room.iter_mut() {
             assert_eq!(next_text(other), format!("u{} left (online: {n})", n + 1));
         }

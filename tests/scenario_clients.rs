@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::io::Read;
-use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::stream::EventStream;
 use common::*;
 
 const TOKEN: &str = "data: SSE 测试数据\n\n";
@@ -16,106 +15,21 @@ const BLANK: &str = "客户端id不能为空";
 /// Tokens in one push (src/app/sse_clients.rs `PUSH_TOKENS`).
 const PUSH_TOKENS: usize = 10;
 
-/// An event-stream subscription read off a raw socket.
-struct Stream {
-    socket: TcpStream,
-    buf: Vec<u8>,
-    head: String,
-}
-
-impl Stream {
-    fn open(server: &Server, path: &str) -> Stream {
-        let mut socket = server.connect();
-        write_all(
-            &mut socket,
-            format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").as_bytes(),
-        );
-        let mut s = Stream { socket, buf: Vec::new(), head: String::new() };
-        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
-        s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
-        assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{path}: {}", s.head);
-        assert!(s.head.contains("\r\nContent-Type: text/event-stream; charset=utf-8\r\n"), "{}", s.head);
-        s
-    }
-
-    /// Reads until `pattern` is in the buffer; its end offset. `None` on
-    /// timeout or EOF.
-    fn until(&mut self, find: impl Fn(&[u8]) -> Option<usize>, within: Duration) -> Option<usize> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(end) = find(&self.buf) {
-                return Some(end);
-            }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            self.socket.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
-            let mut chunk = [0u8; 65536];
-            match self.socket.read(&mut chunk) {
-                Ok(0) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// The next block that is not a comment (heartbeat), if one comes.
-    fn next_event(&mut self, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.checked_duration_since(Instant::now())?;
-            let end = self.until(common::sse_unit, left)?;
-            let block = String::from_utf8(self.buf.drain(..end).collect()).unwrap();
-            if !block.starts_with(':') {
-                return Some(block);
-            }
-        }
-    }
-
-    /// Every event that arrives within `window`.
-    fn events_for(&mut self, window: Duration) -> Vec<String> {
-        let deadline = Instant::now() + window;
-        let mut got = Vec::new();
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.next_event(left) {
-                Some(e) => got.push(e),
-                None => break,
-            }
-        }
-        got
-    }
-
-    fn closed_within(&mut self, within: Duration) -> bool {
-        closed_within(&mut self.socket, within)
-    }
-}
-
-/// Polls `/stats` until `key` reads `want` (the server notices ends within a
-/// loop pass; the test should not depend on exactly when).
-fn stat_becomes(server: &Server, key: &str, want: u64) {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while stat(server, key) != want {
-        assert!(Instant::now() < deadline, "{key} stayed {} (want {want})", stat(server, key));
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn both_connect_paths_open_a_registered_stream() {
     let server = Server::start(&[]);
-    let mut a = Stream::open(&server, "/sse/sseConection?clientId=a");
-    let mut b = Stream::open(&server, "/sse/connect?clientId=b");
-    assert!(
-        a.head.contains("\r\nCache-Control: no-cache\r\n")
-            && a.head.contains("\r\nX-Accel-Buffering: no\r\n")
-    );
+    let mut a = EventStream::open_ok(&server, "/sse/sseConection?clientId=a");
+    let mut b = EventStream::open_ok(&server, "/sse/connect?clientId=b");
+    a.assert_spec_head();
     assert_eq!(stat(&server, "sse"), 2);
     // Nothing is sent until a push starts.
-    assert_eq!(a.next_event(Duration::from_millis(300)), None);
+    assert_eq!(a.next_event_within(Duration::from_millis(300)), None);
     for (id, s) in [("a", &mut a), ("b", &mut b)] {
         let r = get(&server, &format!("/sse/sendMsg?clientId={id}"));
         assert_eq!(r.status, 200, "{id}");
         assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
         assert_eq!(r.text(), format!("{{\"clientId\":\"{id}\",\"tokens\":{PUSH_TOKENS}}}"));
-        assert_eq!(s.next_event(Duration::from_secs(2)).as_deref(), Some(TOKEN), "{id}");
+        assert_eq!(s.next_event_within(Duration::from_secs(2)).as_deref(), Some(TOKEN), "{id}");
     }
 }
 
@@ -147,11 +61,15 @@ fn missing_or_blank_client_id_is_400() {
 fn test_sse_pushes_a_token_at_once_then_one_a_second() {
     let server = Server::start(&[]);
     let t = Instant::now();
-    let mut s = Stream::open(&server, "/sse/testSse?clientId=t1");
-    assert_eq!(s.next_event(Duration::from_millis(500)).as_deref(), Some(TOKEN), "the first token at once");
+    let mut s = EventStream::open_ok(&server, "/sse/testSse?clientId=t1");
+    assert_eq!(
+        s.next_event_within(Duration::from_millis(500)).as_deref(),
+        Some(TOKEN),
+        "the first token at once"
+    );
     let mut at = vec![t.elapsed()];
     for _ in 0..3 {
-        assert_eq!(s.next_event(Duration::from_secs(2)).as_deref(), Some(TOKEN));
+        assert_eq!(s.next_event_within(Duration::from_secs(2)).as_deref(), Some(TOKEN));
         at.push(t.elapsed());
     }
     for pair in at.windows(2) {
@@ -168,7 +86,7 @@ fn test_sse_pushes_a_token_at_once_then_one_a_second() {
 #[test]
 fn a_push_is_ten_tokens_then_the_stream_stays_open() {
     let server = Server::start(&[]);
-    let mut s = Stream::open(&server, "/sse/testSse?clientId=chat");
+    let mut s = EventStream::open_ok(&server, "/sse/testSse?clientId=chat");
     let t = Instant::now();
     let got = s.events_for(Duration::from_millis(PUSH_TOKENS as u64 * 1000 + 1500));
     assert_eq!(got, vec![TOKEN.to_string(); PUSH_TOKENS]);
@@ -176,19 +94,19 @@ fn a_push_is_ten_tokens_then_the_stream_stays_open() {
     assert_eq!(stat(&server, "sse"), 1, "the stream outlives its push");
     // A new push on the same stream.
     assert_eq!(get(&server, "/sse/sendMsg?clientId=chat").status, 200);
-    assert_eq!(s.next_event(Duration::from_secs(1)).as_deref(), Some(TOKEN));
+    assert_eq!(s.next_event_within(Duration::from_secs(1)).as_deref(), Some(TOKEN));
 }
 
 #[test]
 fn send_msg_reaches_only_that_client_and_unknown_is_404() {
     let server = Server::start(&[]);
-    let mut a = Stream::open(&server, "/sse/connect?clientId=%E5%AE%A2%E6%88%B7a");
-    let mut b = Stream::open(&server, "/sse/connect?clientId=b");
+    let mut a = EventStream::open_ok(&server, "/sse/connect?clientId=%E5%AE%A2%E6%88%B7a");
+    let mut b = EventStream::open_ok(&server, "/sse/connect?clientId=b");
     let r = get(&server, "/sse/sendMsg?clientId=%E5%AE%A2%E6%88%B7a");
     assert_eq!((r.status, r.text()), (200, format!("{{\"clientId\":\"客户a\",\"tokens\":{PUSH_TOKENS}}}")));
-    assert_eq!(a.next_event(Duration::from_secs(1)).as_deref(), Some(TOKEN));
-    assert_eq!(a.next_event(Duration::from_millis(1500)).as_deref(), Some(TOKEN));
-    assert_eq!(b.next_event(Duration::from_millis(200)), None, "b got a's push");
+    assert_eq!(a.next_event_within(Duration::from_secs(1)).as_deref(), Some(TOKEN));
+    assert_eq!(a.next_event_within(Duration::from_millis(1500)).as_deref(), Some(TOKEN));
+    assert_eq!(b.next_event_within(Duration::from_millis(200)), None, "b got a's push");
     let r = get(&server, "/sse/sendMsg?clientId=nobody");
     assert_eq!(r.status, 404);
     assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
@@ -202,24 +120,24 @@ fn send_msg_to_all_starts_a_push_on_every_client_and_counts_them() {
     let r = get(&server, "/sse/sendMsgToAll");
     assert_eq!((r.status, r.text().as_str()), (200, "{\"count\":0}"));
     assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
-    let mut streams: Vec<Stream> = ["x", "y", "z"]
+    let mut streams: Vec<EventStream> = ["x", "y", "z"]
         .iter()
-        .map(|id| Stream::open(&server, &format!("/sse/connect?clientId={id}")))
+        .map(|id| EventStream::open_ok(&server, &format!("/sse/connect?clientId={id}")))
         .collect();
     // A replaced stream is not a client of its own.
-    let _dup = Stream::open(&server, "/sse/connect?clientId=z");
+    let _dup = EventStream::open_ok(&server, "/sse/connect?clientId=z");
     let r = get(&server, "/sse/sendMsgToAll");
     assert_eq!((r.status, r.text().as_str()), (200, "{\"count\":3}"));
     for s in &mut streams[..2] {
-        assert_eq!(s.next_event(Duration::from_secs(1)).as_deref(), Some(TOKEN));
-        assert_eq!(s.next_event(Duration::from_millis(1500)).as_deref(), Some(TOKEN));
+        assert_eq!(s.next_event_within(Duration::from_secs(1)).as_deref(), Some(TOKEN));
+        assert_eq!(s.next_event_within(Duration::from_millis(1500)).as_deref(), Some(TOKEN));
     }
 }
 
 #[test]
 fn starting_a_push_again_does_not_double_the_rate() {
     let server = Server::start(&[]);
-    let mut s = Stream::open(&server, "/sse/testSse?clientId=r");
+    let mut s = EventStream::open_ok(&server, "/sse/testSse?clientId=r");
     for _ in 0..3 {
         assert_eq!(get(&server, "/sse/sendMsg?clientId=r").status, 200);
         assert_eq!(get(&server, "/sse/sendMsgToAll").status, 200);
@@ -232,21 +150,21 @@ fn starting_a_push_again_does_not_double_the_rate() {
 #[test]
 fn a_new_stream_with_the_same_id_replaces_the_old_one() {
     let server = Server::start(&[]);
-    let mut old = Stream::open(&server, "/sse/sseConection?clientId=same");
-    let mut new = Stream::open(&server, "/sse/connect?clientId=same");
+    let mut old = EventStream::open_ok(&server, "/sse/sseConection?clientId=same");
+    let mut new = EventStream::open_ok(&server, "/sse/connect?clientId=same");
     assert!(old.closed_within(Duration::from_secs(2)), "the replaced stream was not closed");
     stat_becomes(&server, "sse", 1);
     // The old stream's end did not unregister the new one.
     assert_eq!(get(&server, "/sse/sendMsg?clientId=same").status, 200);
-    assert_eq!(new.next_event(Duration::from_secs(1)).as_deref(), Some(TOKEN));
+    assert_eq!(new.next_event_within(Duration::from_secs(1)).as_deref(), Some(TOKEN));
     assert_eq!(get(&server, "/sse/sendMsgToAll").text(), "{\"count\":1}");
 }
 
 #[test]
 fn close_conn_ends_the_stream_cleanly() {
     let server = Server::start(&[]);
-    let mut s = Stream::open(&server, "/sse/testSse?clientId=%E5%AE%A2");
-    assert_eq!(s.next_event(Duration::from_secs(1)).as_deref(), Some(TOKEN));
+    let mut s = EventStream::open_ok(&server, "/sse/testSse?clientId=%E5%AE%A2");
+    assert_eq!(s.next_event_within(Duration::from_secs(1)).as_deref(), Some(TOKEN));
     let r = get(&server, "/sse/closeConn/%E5%AE%A2");
     assert_eq!(r.status, 200);
     assert_eq!(r.body, "连接已关闭".as_bytes());
@@ -261,9 +179,9 @@ fn close_conn_ends_the_stream_cleanly() {
 #[test]
 fn pushes_stop_when_the_stream_ends() {
     let server = Server::start(&[]);
-    let mut s = Stream::open(&server, "/sse/testSse?clientId=gone");
-    assert_eq!(s.next_event(Duration::from_secs(1)).as_deref(), Some(TOKEN));
-    assert_eq!(s.next_event(Duration::from_millis(1500)).as_deref(), Some(TOKEN));
+    let mut s = EventStream::open_ok(&server, "/sse/testSse?clientId=gone");
+    assert_eq!(s.next_event_within(Duration::from_secs(1)).as_deref(), Some(TOKEN));
+    assert_eq!(s.next_event_within(Duration::from_millis(1500)).as_deref(), Some(TOKEN));
     drop(s);
     stat_becomes(&server, "sse", 0);
     let before = stat(&server, "messages_out");
@@ -277,13 +195,13 @@ fn pushes_stop_when_the_stream_ends() {
 fn an_idle_stream_times_out_and_is_forgotten() {
     let server = Server::start(&[]);
     let t = Instant::now();
-    let mut s = Stream::open(&server, "/sse/connect?clientId=idle&timeout=0.5");
+    let mut s = EventStream::open_ok(&server, "/sse/connect?clientId=idle&timeout=0.5");
     assert!(s.closed_within(Duration::from_secs(3)), "no timeout");
     assert!(t.elapsed() >= Duration::from_millis(450), "closed too soon: {:?}", t.elapsed());
     stat_becomes(&server, "sse", 0);
     assert_eq!(get(&server, "/sse/sendMsg?clientId=idle").status, 404);
     // Each token counts as data: a pushing stream does not time out.
-    let mut busy = Stream::open(&server, "/sse/testSse?clientId=busy&timeout=1.5");
+    let mut busy = EventStream::open_ok(&server, "/sse/testSse?clientId=busy&timeout=1.5");
     assert_eq!(busy.events_for(Duration::from_millis(2300)).len(), 3);
     assert_eq!(stat(&server, "sse"), 1, "a stream with a token every second outlived its 1.5 s timeout");
     for bad in ["0", "-1", "abc", "NaN"] {
@@ -294,18 +212,18 @@ fn an_idle_stream_times_out_and_is_forgotten() {
 #[test]
 fn head_does_not_replace_the_real_stream() {
     let server = Server::start(&[]);
-    let mut s = Stream::open(&server, "/sse/connect?clientId=h");
-    let r = exchange(&server, b"HEAD /sse/connect?clientId=h HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut s = EventStream::open_ok(&server, "/sse/connect?clientId=h");
+    let r = head(&server, "/sse/connect?clientId=h");
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type").as_deref(), Some("text/event-stream; charset=utf-8"));
     // Nor do HEADs of the routes that act: they answer, and do nothing.
     for path in
         ["/sse/sendMsg?clientId=h", "/sse/sendMsgToAll", "/sse/closeConn/h", "/sse/testSse?clientId=h"]
     {
-        let r = exchange(&server, format!("HEAD {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        let r = head(&server, path);
         assert_eq!(r.status, 200, "HEAD {path}");
     }
-    assert_eq!(s.next_event(Duration::from_millis(1200)), None, "a HEAD started a push");
+    assert_eq!(s.next_event_within(Duration::from_millis(1200)), None, "a HEAD started a push");
     assert_eq!(get(&server, "/sse/sendMsg?clientId=h").status, 200);
-    assert_eq!(s.next_event(Duration::from_secs(1)).as_deref(), Some(TOKEN));
+    assert_eq!(s.next_event_within(Duration::from_secs(1)).as_deref(), Some(TOKEN));
 }

@@ -5,83 +5,11 @@
 
 mod common;
 
-use std::io::Read;
-use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::stream::EventStream;
 use common::*;
-
-/// An event stream read off a raw socket (after tests/sse.rs), remembering
-/// when its request was sent.
-struct Stream {
-    socket: TcpStream,
-    buf: Vec<u8>,
-    head: String,
-    opened: Instant,
-}
-
-impl Stream {
-    fn open(server: &Server, path: &str) -> Stream {
-        let mut socket = server.connect();
-        let opened = Instant::now();
-        write_all(
-            &mut socket,
-            format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").as_bytes(),
-        );
-        let mut s = Stream { socket, buf: Vec::new(), head: String::new(), opened };
-        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
-        s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
-        s
-    }
-
-    /// Reads until `pattern` is in the buffer; its end offset.
-    fn until(&mut self, find: impl Fn(&[u8]) -> Option<usize>, within: Duration) -> Option<usize> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(end) = find(&self.buf) {
-                return Some(end);
-            }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            self.socket.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
-            let mut chunk = [0u8; 65536];
-            match self.socket.read(&mut chunk) {
-                Ok(0) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// The next block (up to and including its blank line).
-    fn next_block(&mut self, within: Duration) -> Option<String> {
-        let end = self.until(common::sse_unit, within)?;
-        Some(String::from_utf8(self.buf.drain(..end).collect()).unwrap())
-    }
-
-    /// The next block that is not a heartbeat comment.
-    fn next_event(&mut self, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
-        loop {
-            let block = self.next_block(deadline.saturating_duration_since(Instant::now()))?;
-            if !block.starts_with(':') {
-                return Some(block);
-            }
-        }
-    }
-}
-
-fn stat_becomes(server: &Server, key: &str, want: u64) {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let got = stat(server, key);
-        if got == want {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{key} is {got}, expected {want}");
-        thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// The price in fen if `block` is exactly one SPEC price event, i.e. its
 /// data line matches `^data: 白菜价格行情:(10\.00|\d\.\d{2})元$`.
@@ -123,7 +51,7 @@ fn the_price_check_itself() {
 #[test]
 fn info_sends_its_line_then_stays_open() {
     let server = Server::start(&["--heartbeat", "400ms"]);
-    let mut s = Stream::open(&server, "/server/info");
+    let mut s = EventStream::open(&server, "/server/info", "");
     assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", s.head);
     assert!(s.head.contains("\r\nContent-Type: text/event-stream; charset=utf-8\r\n"), "{}", s.head);
     assert_eq!(s.next_block(Duration::from_secs(2)).as_deref(), Some("data: [aaa, bbb, ccc]\n\n"));
@@ -148,8 +76,8 @@ fn info_has_no_timeout_even_without_heartbeats() {
     // No heartbeat in the test's time, and a short keep-alive timeout: an
     // HTTP idle rule must not end a stream that has "no timeout".
     let server = Server::start(&["--heartbeat", "3600s", "--keepalive-timeout", "500ms"]);
-    let mut s = Stream::open(&server, "/server/info");
-    assert_eq!(s.next_event(Duration::from_secs(2)).as_deref(), Some("data: [aaa, bbb, ccc]\n\n"));
+    let mut s = EventStream::open(&server, "/server/info", "");
+    assert_eq!(s.next_event_within(Duration::from_secs(2)).as_deref(), Some("data: [aaa, bbb, ccc]\n\n"));
     assert_eq!(s.next_block(Duration::from_millis(1600)), None, "nothing more, and no close");
     assert_eq!(stat(&server, "sse"), 1);
     drop(s);
@@ -159,12 +87,12 @@ fn info_has_no_timeout_even_without_heartbeats() {
 #[test]
 fn data_ticks_one_second_after_connect_then_every_second() {
     let server = Server::start(&[]);
-    let mut s = Stream::open(&server, "/server/data");
+    let mut s = EventStream::open(&server, "/server/data", "");
     assert!(s.head.contains("\r\nContent-Type: text/event-stream; charset=utf-8\r\n"), "{}", s.head);
     let mut at = Vec::new();
     let mut prices = Vec::new();
     for _ in 0..4 {
-        let block = s.next_event(Duration::from_secs(3)).expect("a price");
+        let block = s.next_event_within(Duration::from_secs(3)).expect("a price");
         at.push(s.opened.elapsed());
         prices.push(price(&block).unwrap_or_else(|| panic!("not a SPEC price event: {block:?}")));
     }
@@ -185,22 +113,22 @@ fn data_ticks_one_second_after_connect_then_every_second() {
 #[test]
 fn each_stream_keeps_its_own_cadence() {
     let server = Server::start(&[]);
-    let mut a = Stream::open(&server, "/server/data");
+    let mut a = EventStream::open(&server, "/server/data", "");
     thread::sleep(Duration::from_millis(500));
-    let mut b = Stream::open(&server, "/server/data");
+    let mut b = EventStream::open(&server, "/server/data", "");
     // A shared ticker would hand b its first price with a's, ~0.5 s in.
-    let first_b = b.next_event(Duration::from_secs(3)).expect("a price");
+    let first_b = b.next_event_within(Duration::from_secs(3)).expect("a price");
     let waited = b.opened.elapsed();
     assert!(price(&first_b).is_some(), "{first_b:?}");
     assert!(waited >= Duration::from_millis(950), "b's first price came {waited:?} after it connected");
-    assert!(price(&a.next_event(Duration::from_secs(3)).unwrap()).is_some());
+    assert!(price(&a.next_event_within(Duration::from_secs(3)).unwrap()).is_some());
 }
 
 #[test]
 fn data_stops_when_the_client_goes_away() {
     let server = Server::start(&[]);
-    let mut s = Stream::open(&server, "/server/data");
-    assert!(price(&s.next_event(Duration::from_secs(3)).unwrap()).is_some());
+    let mut s = EventStream::open(&server, "/server/data", "");
+    assert!(price(&s.next_event_within(Duration::from_secs(3)).unwrap()).is_some());
     drop(s);
     stat_becomes(&server, "sse", 0);
     // Nothing reaches a stream that is gone. (A leaked ticker would not show
@@ -210,8 +138,8 @@ fn data_stops_when_the_client_goes_away() {
     thread::sleep(Duration::from_millis(2300));
     assert_eq!(stat(&server, "messages_out"), before, "prices still delivered after the client left");
     // And the server ticks on for the next one.
-    let mut again = Stream::open(&server, "/server/data");
-    assert!(price(&again.next_event(Duration::from_secs(3)).unwrap()).is_some());
+    let mut again = EventStream::open(&server, "/server/data", "");
+    assert!(price(&again.next_event_within(Duration::from_secs(3)).unwrap()).is_some());
     assert_eq!(stat(&server, "messages_out"), before + 1);
 }
 
@@ -219,7 +147,7 @@ fn data_stops_when_the_client_goes_away() {
 fn head_starts_no_ticker() {
     let server = Server::start(&[]);
     for path in ["/server/data", "/server/info"] {
-        let r = exchange(&server, format!("HEAD {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        let r = head(&server, path);
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.header("content-type").as_deref(), Some("text/event-stream; charset=utf-8"));
     }

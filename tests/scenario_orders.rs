@@ -4,42 +4,16 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::thread;
-use std::time::{Duration, Instant};
-
+use common::ws::{close, close_half_drop_half, connect, next_text, Ws};
 use common::*;
-use tungstenite::{Message, WebSocket};
-
-type Ws = WebSocket<TcpStream>;
 
 fn seller(server: &Server) -> Ws {
-    let stream = server.connect();
-    let (ws, response) =
-        tungstenite::client(format!("ws://{}/sell/webSocket", server.addr), stream).expect("handshake");
-    assert_eq!(response.status().as_u16(), 101);
-    ws
+    connect(server, "/sell/webSocket")
 }
 
-/// The next text message (pings are answered by tungstenite and skipped).
-fn next_text(ws: &mut Ws) -> String {
-    loop {
-        match ws.read().expect("a message") {
-            Message::Text(t) => return t.as_str().to_string(),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("expected a text message, got {other:?}"),
-        }
-    }
-}
-
-fn post(server: &Server, body: &[u8]) -> Reply {
-    let head = format!(
-        "POST /sell/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    let mut req = head.into_bytes();
-    req.extend_from_slice(body);
-    exchange(server, &req)
+/// `POST /sell/orders` with `body` as JSON.
+fn order(server: &Server, body: &[u8]) -> Reply {
+    post_as(server, "/sell/orders", body, "application/json")
 }
 
 /// The `orderId` of a 201 body, checking the body is exactly the order JSON
@@ -65,26 +39,6 @@ fn push(id: &str, rest: &str) -> String {
     format!("{{\"type\":\"new-order\",\"orderId\":\"{id}\",{rest}}}")
 }
 
-fn leave(mut ws: Ws) {
-    ws.close(None).expect("close");
-    loop {
-        match ws.read() {
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-}
-
-fn stat_becomes(server: &Server, key: &str, want: u64) {
-    let until = Instant::now() + Duration::from_secs(5);
-    let mut got = stat(server, key);
-    while got != want && Instant::now() < until {
-        thread::sleep(Duration::from_millis(20));
-        got = stat(server, key);
-    }
-    assert_eq!(got, want, "/stats {key}");
-}
-
 #[test]
 fn an_order_is_201_and_pushed_to_every_seller_byte_exact() {
     let server = Server::start(&[]);
@@ -93,7 +47,7 @@ fn an_order_is_201_and_pushed_to_every_seller_byte_exact() {
     stat_becomes(&server, "ws", 2);
 
     let rest = r#""buyerName":"Alice","amount":12.5"#;
-    let first = created(&post(&server, br#"{"buyerName":"Alice","amount":12.5}"#), rest);
+    let first = created(&order(&server, br#"{"buyerName":"Alice","amount":12.5}"#), rest);
     for ws in [&mut a, &mut b] {
         assert_eq!(next_text(ws), push(&first, rest));
     }
@@ -102,19 +56,19 @@ fn an_order_is_201_and_pushed_to_every_seller_byte_exact() {
     // written as JavaScript writes it.
     let body = "{ \"amount\" : 30.0, \"note\": [1, {\"x\": null}], \"buyerName\": \"李 \\\"Q\\\" 🦀\\n\" }";
     let rest = "\"buyerName\":\"李 \\\"Q\\\" 🦀\\n\",\"amount\":30";
-    let second = created(&post(&server, body.as_bytes()), rest);
+    let second = created(&order(&server, body.as_bytes()), rest);
     assert_ne!(first, second, "orderId is unique");
     for ws in [&mut a, &mut b] {
         assert_eq!(next_text(ws), push(&second, rest));
     }
 
     // A seller that left gets nothing, and the others still do.
-    leave(a);
+    close(a);
     stat_becomes(&server, "ws", 1);
     let rest = r#""buyerName":"Zed","amount":0.1"#;
-    let third = created(&post(&server, br#"{"buyerName":"Zed","amount":1e-1}"#), rest);
+    let third = created(&order(&server, br#"{"buyerName":"Zed","amount":1e-1}"#), rest);
     assert_eq!(next_text(&mut b), push(&third, rest));
-    leave(b);
+    close(b);
     stat_becomes(&server, "ws", 0);
 }
 
@@ -125,8 +79,8 @@ fn get_lists_the_orders_so_far() {
     assert_eq!((empty.status, empty.text().as_str()), (200, "[]"));
     assert_eq!(empty.header("content-type").as_deref(), Some("application/json"));
 
-    let one = post(&server, br#"{"buyerName":"Ann","amount":12.5}"#);
-    let two = post(&server, br#"{"buyerName":"Bo","amount":0}"#);
+    let one = order(&server, br#"{"buyerName":"Ann","amount":12.5}"#);
+    let two = order(&server, br#"{"buyerName":"Bo","amount":0}"#);
     created(&one, r#""buyerName":"Ann","amount":12.5"#);
     created(&two, r#""buyerName":"Bo","amount":0"#);
     let list = get(&server, "/sell/orders");
@@ -134,7 +88,7 @@ fn get_lists_the_orders_so_far() {
     assert_eq!(list.text(), format!("[{},{}]", one.text(), two.text()), "oldest first");
 
     // HEAD answers as GET would, without a body.
-    let head = exchange(&server, b"HEAD /sell/orders HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = head(&server, "/sell/orders");
     assert_eq!(head.status, 200);
     assert_eq!(head.header("content-length"), Some(list.body.len().to_string()));
 }
@@ -165,7 +119,7 @@ fn bad_orders_are_400_with_a_clear_message_and_push_nothing() {
         (br#"{"buyerName":"A","amount":1,"amount":2}"#, "\\\"amount\\\" appears more than once"),
     ];
     for (body, want) in cases {
-        let reply = post(&server, body);
+        let reply = order(&server, body);
         let what = String::from_utf8_lossy(body);
         assert_eq!(reply.status, 400, "{what}");
         assert_eq!(reply.header("content-type").as_deref(), Some("application/json"), "{what}");
@@ -175,7 +129,7 @@ fn bad_orders_are_400_with_a_clear_message_and_push_nothing() {
     // Nothing was created or pushed: the seller's next message is the next
     // good order, and the list holds it alone.
     let rest = r#""buyerName":"Good","amount":1"#;
-    let id = created(&post(&server, br#"{"buyerName":"Good","amount":1}"#), rest);
+    let id = created(&order(&server, br#"{"buyerName":"Good","amount":1}"#), rest);
     assert_eq!(next_text(&mut ws), push(&id, rest));
     let list = get(&server, "/sell/orders").text();
     assert_eq!(list, format!("[{{\"orderId\":\"{id}\",{rest}}}]"));
@@ -194,7 +148,7 @@ fn curl_posts_without_a_json_content_type_are_accepted() {
 fn the_seller_socket_needs_an_upgrade_and_leaves_no_trace() {
     let server = Server::start(&[]);
     assert_eq!(get(&server, "/sell/webSocket").status, 400);
-    let head = exchange(&server, b"HEAD /sell/webSocket HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = head(&server, "/sell/webSocket");
     assert_ne!(head.status, 101);
     let wrong = exchange(&server, b"DELETE /sell/orders HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(wrong.status, 405);
@@ -202,14 +156,8 @@ fn the_seller_socket_needs_an_upgrade_and_leaves_no_trace() {
 
     let sellers: Vec<Ws> = (0..5).map(|_| seller(&server)).collect();
     stat_becomes(&server, "ws", 5);
-    for (i, ws) in sellers.into_iter().enumerate() {
-        if i % 2 == 0 {
-            leave(ws);
-        } else {
-            drop(ws);
-        }
-    }
+    close_half_drop_half(sellers);
     stat_becomes(&server, "ws", 0);
     // Pushing to nobody is fine.
-    created(&post(&server, br#"{"buyerName":"Late","amount":3}"#), r#""buyerName":"Late","amount":3"#);
+    created(&order(&server, br#"{"buyerName":"Late","amount":3}"#), r#""buyerName":"Late","amount":3"#);
 }

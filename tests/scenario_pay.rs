@@ -4,110 +4,20 @@
 
 mod common;
 
-use std::io::Read;
-use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::stream::EventStream;
 use common::*;
 
 const OPENING: &str = "retry: 1000\ndata: Connection succeeded\n\n";
 const PAID: &str = "data: User payment succeeded\n\nevent: finish\nid: 6666\ndata: ha-ha\n\n";
 
-/// An event stream read off a raw socket (after tests/sse.rs).
-struct Stream {
-    socket: TcpStream,
-    buf: Vec<u8>,
-    head: String,
-}
-
-impl Stream {
-    fn open(server: &Server, path: &str) -> Stream {
-        let mut socket = server.connect();
-        write_all(
-            &mut socket,
-            format!("GET {path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").as_bytes(),
-        );
-        let mut s = Stream { socket, buf: Vec::new(), head: String::new() };
-        let end = s.until(common::after(b"\r\n\r\n"), Duration::from_secs(5)).expect("a stream head");
-        s.head = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
-        assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", s.head);
-        s
-    }
-
-    /// Opens a payment stream and checks its first bytes, exactly.
-    fn pay(server: &Server, path: &str) -> Stream {
-        let mut s = Stream::open(server, path);
-        assert_eq!(s.take(OPENING.len(), Duration::from_secs(5)), OPENING);
-        s
-    }
-
-    /// Reads until `pattern` is in the buffer; its end offset.
-    fn until(&mut self, find: impl Fn(&[u8]) -> Option<usize>, within: Duration) -> Option<usize> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(end) = find(&self.buf) {
-                return Some(end);
-            }
-            if !self.fill(deadline) {
-                return None;
-            }
-        }
-    }
-
-    /// Reads more; false at EOF, on an error or past the deadline.
-    fn fill(&mut self, deadline: Instant) -> bool {
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else { return false };
-        self.socket.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
-        let mut chunk = [0u8; 65536];
-        match self.socket.read(&mut chunk) {
-            Ok(0) | Err(_) => false,
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                true
-            }
-        }
-    }
-
-    /// Exactly the next `n` bytes, as text (fewer if the stream ends first).
-    fn take(&mut self, n: usize, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        while self.buf.len() < n && self.fill(deadline) {}
-        let n = n.min(self.buf.len());
-        String::from_utf8(self.buf.drain(..n).collect()).unwrap()
-    }
-
-    /// Everything until the server closes; None if it does not within `within`.
-    fn rest_until_eof(&mut self, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
-        loop {
-            self.socket.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-            let mut chunk = [0u8; 65536];
-            match self.socket.read(&mut chunk) {
-                Ok(0) => return Some(String::from_utf8(std::mem::take(&mut self.buf)).unwrap()),
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
-                    return Some(String::from_utf8(std::mem::take(&mut self.buf)).unwrap())
-                }
-                Err(_) if Instant::now() >= deadline => return None,
-                Err(_) => {}
-            }
-        }
-    }
-}
-
-/// Waits (a little) for a figure: a stream's end reaches the server as soon
-/// as its socket says so, not at the instant the test drops it.
-fn stat_becomes(server: &Server, key: &str, want: u64) {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let got = stat(server, key);
-        if got == want {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{key} is {got}, expected {want}");
-        thread::sleep(Duration::from_millis(20));
-    }
+/// Opens a payment stream and checks its first bytes, exactly.
+fn pay(server: &Server, path: &str) -> EventStream {
+    let mut s = EventStream::open_ok(server, path);
+    assert_eq!(s.take(OPENING.len(), Duration::from_secs(5)), OPENING);
+    s
 }
 
 fn assert_json(r: &Reply, status: u16, body: &str) {
@@ -119,12 +29,8 @@ fn assert_json(r: &Reply, status: u16, body: &str) {
 #[test]
 fn orderpay_opens_with_retry_and_connection_succeeded() {
     let server = Server::start(&[]);
-    let mut s = Stream::open(&server, "/orderpay?payid=1001");
-    for line in
-        ["Content-Type: text/event-stream; charset=utf-8", "Cache-Control: no-cache", "X-Accel-Buffering: no"]
-    {
-        assert!(s.head.contains(&format!("\r\n{line}\r\n")), "{line} missing: {}", s.head);
-    }
+    let mut s = EventStream::open_ok(&server, "/orderpay?payid=1001");
+    s.assert_spec_head();
     assert_eq!(s.take(OPENING.len(), Duration::from_secs(5)), OPENING);
     // Nothing else until something happens (no heartbeat yet at 15 s).
     assert_eq!(s.take(1, Duration::from_millis(300)), "");
@@ -134,7 +40,7 @@ fn orderpay_opens_with_retry_and_connection_succeeded() {
 #[test]
 fn payback_pushes_success_then_finish_then_ends_the_stream() {
     let server = Server::start(&[]);
-    let mut s = Stream::pay(&server, "/orderpay?payid=42");
+    let mut s = pay(&server, "/orderpay?payid=42");
     let r = get(&server, "/payback?payid=42");
     assert_json(&r, 200, r#"{"payid":42,"delivered":true}"#);
     // The two events, in this order, byte for byte, then EOF.
@@ -148,9 +54,9 @@ fn payback_pushes_success_then_finish_then_ends_the_stream() {
 #[test]
 fn a_second_stream_replaces_the_first() {
     let server = Server::start(&[]);
-    let mut first = Stream::pay(&server, "/orderpay?payid=7");
-    let mut other = Stream::pay(&server, "/orderpay?payid=8");
-    let mut second = Stream::pay(&server, "/orderpay?payid=7");
+    let mut first = pay(&server, "/orderpay?payid=7");
+    let mut other = pay(&server, "/orderpay?payid=8");
+    let mut second = pay(&server, "/orderpay?payid=7");
     // The first is told why, then closed (so its page does not reconnect
     // and take the payid back).
     assert_eq!(
@@ -172,7 +78,7 @@ fn a_second_stream_replaces_the_first() {
 fn timeout_sends_timeout_line_then_closes() {
     let server = Server::start(&[]);
     let t = Instant::now();
-    let mut s = Stream::pay(&server, "/orderpay?payid=5&timeout=0.5");
+    let mut s = pay(&server, "/orderpay?payid=5&timeout=0.5");
     let rest = s.rest_until_eof(Duration::from_secs(3));
     let waited = t.elapsed();
     assert_eq!(rest.as_deref(), Some("data: timeout!!\n\n"));
@@ -187,7 +93,7 @@ fn heartbeats_do_not_postpone_the_timeout() {
     // SPEC §3.1: "no data has been sent": a heartbeat comment is not data.
     let server = Server::start(&["--heartbeat", "200ms"]);
     let t = Instant::now();
-    let mut s = Stream::pay(&server, "/orderpay?payid=13&timeout=1");
+    let mut s = pay(&server, "/orderpay?payid=13&timeout=1");
     let rest = s.rest_until_eof(Duration::from_secs(4)).expect("closed");
     let waited = t.elapsed();
     assert!(rest.starts_with(": heartbeat\n: heartbeat\n"), "heartbeats flowed meanwhile: {rest:?}");
@@ -198,7 +104,7 @@ fn heartbeats_do_not_postpone_the_timeout() {
 #[test]
 fn the_default_timeout_is_not_a_short_one() {
     let server = Server::start(&[]);
-    let mut s = Stream::pay(&server, "/orderpay?payid=6");
+    let mut s = pay(&server, "/orderpay?payid=6");
     assert_eq!(s.take(1, Duration::from_millis(1500)), "", "nothing, and no close, after 1.5 s");
     assert_json(&get(&server, "/payback?payid=6"), 200, r#"{"payid":6,"delivered":true}"#);
     assert_eq!(s.rest_until_eof(Duration::from_secs(3)).as_deref(), Some(PAID));
@@ -210,7 +116,7 @@ fn payid_is_any_64_bit_integer() {
     for (id, shown) in
         [("-3", "-3"), ("0", "0"), ("9223372036854775807", "9223372036854775807"), ("007", "7")]
     {
-        let mut s = Stream::pay(&server, &format!("/orderpay?payid={id}"));
+        let mut s = pay(&server, &format!("/orderpay?payid={id}"));
         let r = get(&server, &format!("/payback?payid={shown}"));
         assert_json(&r, 200, &format!(r#"{{"payid":{shown},"delivered":true}}"#));
         assert_eq!(s.rest_until_eof(Duration::from_secs(3)).as_deref(), Some(PAID), "{id}");
@@ -253,7 +159,7 @@ fn bad_payids_and_timeouts_are_400() {
 #[test]
 fn a_page_that_goes_away_is_forgotten() {
     let server = Server::start(&[]);
-    let s = Stream::pay(&server, "/orderpay?payid=11");
+    let s = pay(&server, "/orderpay?payid=11");
     drop(s);
     stat_becomes(&server, "sse", 0);
     assert_eq!(get(&server, "/payback?payid=11").status, 404);
@@ -262,11 +168,11 @@ fn a_page_that_goes_away_is_forgotten() {
 #[test]
 fn head_does_not_disturb_a_waiting_stream() {
     let server = Server::start(&[]);
-    let mut s = Stream::pay(&server, "/orderpay?payid=12");
-    let r = exchange(&server, b"HEAD /orderpay?payid=12 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut s = pay(&server, "/orderpay?payid=12");
+    let r = head(&server, "/orderpay?payid=12");
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type").as_deref(), Some("text/event-stream; charset=utf-8"));
-    let r = exchange(&server, b"HEAD /payback?payid=12 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = head(&server, "/payback?payid=12");
     assert_eq!(r.status, 200);
     assert_eq!(s.take(1, Duration::from_millis(200)), "", "the stream was neither paid nor replaced");
     assert_json(&get(&server, "/payback?payid=12"), 200, r#"{"payid":12,"delivered":true}"#);
@@ -279,11 +185,7 @@ fn curl_sees_the_whole_payment() {
     let server = Server::start(&[]);
     let url = server.url("/orderpay?payid=31");
     let reader = thread::spawn(move || curl(&["-N", &url]));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while stat(&server, "sse") == 0 {
-        assert!(Instant::now() < deadline, "curl's stream never opened");
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(SETTLE, "curl's stream never opened", || stat(&server, "sse"), |n| n != 0);
     assert_json(&get(&server, "/payback?payid=31"), 200, r#"{"payid":31,"delivered":true}"#);
     let (head, body) = reader.join().unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");

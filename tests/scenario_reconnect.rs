@@ -104,12 +104,7 @@ fn datetime_helper_reads_known_values() {
 fn the_stream_opens_quietly_with_the_spec_head() {
     let server = Server::start(&[]);
     let mut s = Stream::open(&server, "/foo/sse", "");
-    assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", s.head);
-    for line in
-        ["Content-Type: text/event-stream; charset=utf-8", "Cache-Control: no-cache", "X-Accel-Buffering: no"]
-    {
-        assert!(s.head.contains(&format!("\r\n{line}\r\n")), "{line}: {}", s.head);
-    }
+    s.assert_spec_head();
     assert_eq!(s.next_event_within(Duration::from_millis(300)), None, "nothing before a broadcast");
     assert_eq!(stat(&server, "sse"), 1);
 }
@@ -145,7 +140,7 @@ fn sse_send_broadcasts_the_spec_text_with_dense_ids_and_each_streams_key() {
 fn sending_with_nobody_listening_still_counts_and_is_kept() {
     let server = Server::start(&[]);
     // HEAD is GET without content, and without a broadcast.
-    let r = exchange(&server, b"HEAD /foo/sseSend HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = head(&server, "/foo/sseSend");
     assert_eq!(r.status, 200);
     send(&server);
     send(&server);
@@ -242,9 +237,7 @@ fn close_window_is_a_beacon_by_get_or_post() {
     let r =
         exchange(&server, b"POST /foo/closeWindow?last=7 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(r.status, 200);
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !server.log().contains("closed its window (\"last=7\")") {
-        assert!(Instant::now() < deadline, "not logged: {}", server.log());
-        thread::sleep(Duration::from_millis(20));
-    }
+    let logged =
+        server.log_until(Duration::from_secs(2), |log| log.contains("closed its window (\"last=7\")"));
+    assert!(logged.is_some(), "not logged: {}", server.log());
 }

@@ -6,74 +6,18 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::thread;
-use std::time::{Duration, Instant};
-
+use common::ws::{close, close_half_drop_half, handshake, next_data, Ws};
 use common::*;
-use tungstenite::{HandshakeError, Message, WebSocket};
-
-type Ws = WebSocket<TcpStream>;
+use tungstenite::Message;
 
 /// SPEC §3.6: "on open sends `-连接已建立-`".
 const GREETING: &str = "-连接已建立-";
-
-fn handshake(server: &Server, path: &str) -> Result<Ws, u16> {
-    let stream = server.connect();
-    match tungstenite::client(format!("ws://{}{path}", server.addr), stream) {
-        Ok((ws, response)) => {
-            assert_eq!(response.status().as_u16(), 101);
-            Ok(ws)
-        }
-        Err(HandshakeError::Failure(tungstenite::Error::Http(response))) => Err(response.status().as_u16()),
-        Err(e) => panic!("{path}: {e}"),
-    }
-}
 
 /// Opens `/socket/{id}` and reads its greeting.
 fn open(server: &Server, id: &str) -> Ws {
     let mut ws = handshake(server, &format!("/socket/{id}")).expect("101");
     assert_eq!(next_data(&mut ws), Message::text(GREETING));
     ws
-}
-
-fn next_data(ws: &mut Ws) -> Message {
-    loop {
-        match ws.read().expect("a message") {
-            m @ (Message::Text(_) | Message::Binary(_) | Message::Close(_)) => return m,
-            _ => continue,
-        }
-    }
-}
-
-fn post(server: &Server, path: &str, body: &[u8]) -> Reply {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(body);
-    exchange(server, &req)
-}
-
-/// Waits for `/stats` `"ws"` to reach `want` (a close is noticed
-/// asynchronously).
-fn ws_count_becomes(server: &Server, want: u64) {
-    let until = Instant::now() + Duration::from_secs(5);
-    while stat(server, "ws") != want {
-        assert!(Instant::now() < until, "ws stayed {} (want {want})", stat(server, "ws"));
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn close(mut ws: Ws) {
-    ws.close(None).unwrap();
-    loop {
-        match ws.read() {
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
 }
 
 /// Reads until the server's Close frame; its code.
@@ -109,7 +53,7 @@ fn ids_that_are_not_positive_integers_are_400_before_the_upgrade() {
         let path = format!("/socket/{id}");
         assert_eq!(handshake(&server, &path).err(), Some(400), "{path} with an upgrade");
         assert_eq!(get(&server, &path).status, 400, "{path} without one");
-        assert_eq!(post(&server, &format!("{path}/send"), b"x").status, 400, "{path}/send");
+        assert_eq!(post_text(&server, &format!("{path}/send"), b"x").status, 400, "{path}/send");
     }
     let r = get(&server, "/socket/abc");
     assert_eq!(r.header("content-type").as_deref(), Some("text/plain; charset=utf-8"));
@@ -118,10 +62,10 @@ fn ids_that_are_not_positive_integers_are_400_before_the_upgrade() {
     let mut max = open(&server, "18446744073709551615");
     let _seven = open(&server, "007");
     assert_eq!(stat(&server, "ws"), 2);
-    let r = post(&server, "/socket/18446744073709551615/send", b"max");
+    let r = post_text(&server, "/socket/18446744073709551615/send", b"max");
     assert_eq!(r.text(), r#"{"id":18446744073709551615,"sent":true}"#);
     assert_eq!(next_data(&mut max), Message::text("max"));
-    assert_eq!(post(&server, "/socket/7/send", b"7").text(), r#"{"id":7,"sent":true}"#);
+    assert_eq!(post_text(&server, "/socket/7/send", b"7").text(), r#"{"id":7,"sent":true}"#);
 }
 
 #[test]
@@ -131,13 +75,13 @@ fn a_new_session_with_the_same_id_replaces_the_old_one_closed_with_1000() {
     let mut new = open(&server, "7");
     assert_eq!(close_code(&mut old), 1000, "the old socket is closed normally");
     // The old socket is gone for good; the new one echoes and receives.
-    ws_count_becomes(&server, 1);
+    stat_becomes(&server, "ws", 1);
     new.send(Message::text("I am the new one")).unwrap();
     assert_eq!(next_data(&mut new), Message::text("I am the new one"));
-    let r = post(&server, "/socket/7/send", "给新的".as_bytes());
+    let r = post_text(&server, "/socket/7/send", "给新的".as_bytes());
     assert_eq!((r.status, r.text()), (200, r#"{"id":7,"sent":true}"#.to_string()));
     assert_eq!(next_data(&mut new), Message::text("给新的"));
-    assert_eq!(post(&server, "/socket/broadcast", b"all").text(), r#"{"sent":1}"#);
+    assert_eq!(post_text(&server, "/socket/broadcast", b"all").text(), r#"{"sent":1}"#);
     assert_eq!(next_data(&mut new), Message::text("all"));
     // "007" is the same id: it replaces the holder of 7 in turn.
     let mut third = open(&server, "007");
@@ -151,8 +95,8 @@ fn a_plain_get_does_not_take_the_id() {
     let server = Server::start(&[]);
     let mut ws = open(&server, "5");
     assert_eq!(get(&server, "/socket/5").status, 400);
-    assert_eq!(exchange(&server, b"HEAD /socket/5 HTTP/1.1\r\nHost: t\r\n\r\n").status, 400);
-    assert_eq!(post(&server, "/socket/5/send", b"still mine").status, 200);
+    assert_eq!(head(&server, "/socket/5").status, 400);
+    assert_eq!(post_text(&server, "/socket/5/send", b"still mine").status, 200);
     assert_eq!(next_data(&mut ws), Message::text("still mine"));
 }
 
@@ -161,7 +105,7 @@ fn send_to_an_id_delivers_and_an_unknown_id_is_404() {
     let server = Server::start(&[]);
     let mut one = open(&server, "1");
     let mut two = open(&server, "2");
-    let r = post(&server, "/socket/2/send", "只给 2 号".as_bytes());
+    let r = post_text(&server, "/socket/2/send", "只给 2 号".as_bytes());
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
     assert_eq!(r.text(), r#"{"id":2,"sent":true}"#);
@@ -170,31 +114,31 @@ fn send_to_an_id_delivers_and_an_unknown_id_is_404() {
     one.send(Message::text("mine")).unwrap();
     assert_eq!(next_data(&mut one), Message::text("mine"));
 
-    let r = post(&server, "/socket/3/send", b"nobody");
+    let r = post_text(&server, "/socket/3/send", b"nobody");
     assert_eq!(r.status, 404);
     assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
     assert_eq!(r.text(), r#"{"id":3,"sent":false,"error":"no open session with this id"}"#);
 
     // Not UTF-8: refused, nothing sent.
-    assert_eq!(post(&server, "/socket/2/send", &[0xc3, 0x28]).status, 400);
+    assert_eq!(post_text(&server, "/socket/2/send", &[0xc3, 0x28]).status, 400);
     // After the session closes, its id is unknown again.
     close(two);
-    ws_count_becomes(&server, 1);
-    assert_eq!(post(&server, "/socket/2/send", b"late").status, 404);
+    stat_becomes(&server, "ws", 1);
+    assert_eq!(post_text(&server, "/socket/2/send", b"late").status, 404);
 }
 
 #[test]
 fn broadcast_reaches_every_session_and_counts_them() {
     let server = Server::start(&[]);
     let mut sockets: Vec<Ws> = ["1", "2", "30"].iter().map(|id| open(&server, id)).collect();
-    let r = post(&server, "/socket/broadcast", "大家好 <all>".as_bytes());
+    let r = post_text(&server, "/socket/broadcast", "大家好 <all>".as_bytes());
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
     assert_eq!(r.text(), r#"{"sent":3}"#);
     for ws in &mut sockets {
         assert_eq!(next_data(ws), Message::text("大家好 <all>"));
     }
-    assert_eq!(post(&server, "/socket/broadcast", &[0xff]).status, 400);
+    assert_eq!(post_text(&server, "/socket/broadcast", &[0xff]).status, 400);
     // GET /socket/broadcast is a socket route with a bad id.
     assert_eq!(get(&server, "/socket/broadcast").status, 400);
     for ws in &mut sockets {
@@ -210,22 +154,15 @@ fn no_leaks_after_sockets_close() {
         let sockets: Vec<Ws> = (1..=5).map(|id| open(&server, &id.to_string())).collect();
         // A replaced one too: its end must not remove the new registration.
         let replacing = open(&server, "5");
-        assert_eq!(post(&server, "/socket/broadcast", b"x").text(), r#"{"sent":5}"#, "round {round}");
-        for (i, ws) in sockets.into_iter().enumerate() {
-            // Half close cleanly, half vanish.
-            if i % 2 == 0 {
-                close(ws);
-            } else {
-                drop(ws);
-            }
-        }
-        ws_count_becomes(&server, 1);
-        assert_eq!(post(&server, "/socket/5/send", b"y").status, 200, "round {round}");
+        assert_eq!(post_text(&server, "/socket/broadcast", b"x").text(), r#"{"sent":5}"#, "round {round}");
+        close_half_drop_half(sockets);
+        stat_becomes(&server, "ws", 1);
+        assert_eq!(post_text(&server, "/socket/5/send", b"y").status, 200, "round {round}");
         drop(replacing);
-        ws_count_becomes(&server, 0);
-        assert_eq!(post(&server, "/socket/broadcast", b"x").text(), r#"{"sent":0}"#, "round {round}");
+        stat_becomes(&server, "ws", 0);
+        assert_eq!(post_text(&server, "/socket/broadcast", b"x").text(), r#"{"sent":0}"#, "round {round}");
         for id in 1..=5 {
-            assert_eq!(post(&server, &format!("/socket/{id}/send"), b"z").status, 404, "round {round}");
+            assert_eq!(post_text(&server, &format!("/socket/{id}/send"), b"z").status, 404, "round {round}");
         }
     }
 }

@@ -27,12 +27,7 @@ fn publish(server: &Server, path: &str, body: &str, extra: &[&str]) -> (String, 
 fn stream_head_is_spec_section_4() {
     let server = Server::start(&[]);
     let s = Stream::open(&server, "/topics/news", "");
-    assert!(s.head.starts_with("HTTP/1.1 200 OK\r\n"), "{}", s.head);
-    for line in
-        ["Content-Type: text/event-stream; charset=utf-8", "Cache-Control: no-cache", "X-Accel-Buffering: no"]
-    {
-        assert!(s.head.contains(&format!("\r\n{line}\r\n")), "{line} missing: {}", s.head);
-    }
+    s.assert_spec_head();
     assert!(!s.head.contains("Content-Length"), "a stream has no length: {}", s.head);
 }
 
@@ -287,7 +282,8 @@ fn sigterm_sends_streams_a_retry_and_closes_them() {
     let mut server = Server::start(&["--drain-secs", "500ms"]);
     let mut s = Stream::open(&server, "/topics/t", "");
     server.signal("TERM");
-    let end = s.until(common::after(b"\n"), Duration::from_secs(3)).expect("a retry before the close");
+    let end =
+        s.until(common::stream::after(b"\n"), Duration::from_secs(3)).expect("a retry before the close");
     let line = String::from_utf8(s.buf.drain(..end).collect()).unwrap();
     let ms: u64 = line
         .strip_prefix("retry: ")
@@ -297,7 +293,11 @@ fn sigterm_sends_streams_a_retry_and_closes_them() {
     assert!((1000..=2500).contains(&ms), "retry {ms} ms: jittered past the drain window");
     // SPEC §4: the retry line alone, no blank line after it, so a client
     // that keeps the last id has no empty block to dispatch as an event.
-    assert!(s.until(common::after(b"\n"), Duration::from_secs(3)).is_none(), "then the close: {:?}", s.buf);
+    assert!(
+        s.until(common::stream::after(b"\n"), Duration::from_secs(3)).is_none(),
+        "then the close: {:?}",
+        s.buf
+    );
     assert!(s.buf.is_empty(), "nothing after the retry line: {:?}", s.buf);
     assert_eq!(server.wait_exit(Duration::from_secs(5)).and_then(|s| s.code()), Some(0));
 }
@@ -448,7 +448,7 @@ fn shutdown_answers_parked_polls() {
 #[test]
 fn head_on_a_poll_that_would_wait_is_json() {
     let server = Server::start(&[]);
-    let r = exchange(&server, b"HEAD /poll/h?timeout=5 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = head(&server, "/poll/h?timeout=5");
     assert_eq!((r.status, r.header("content-type").as_deref()), (200, Some("application/json")));
 }
 

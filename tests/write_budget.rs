@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::stream::{sse_unit, subscribe};
 use common::*;
 
 /// Message `k` of a test: its number, then a letter that changes with it.
@@ -22,15 +23,6 @@ fn message(k: usize, len: usize) -> Vec<u8> {
     let mut m = format!("{k:06} ").into_bytes();
     m.resize(len, b'a' + (k % 26) as u8);
     m
-}
-
-fn subscribe(server: &Server, topic: &str) -> TcpStream {
-    let mut s = server.connect();
-    write_all(
-        &mut s,
-        format!("GET /topics/{topic} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").as_bytes(),
-    );
-    s
 }
 
 /// Reads a subscription until `count` events came, and checks each is
@@ -55,7 +47,7 @@ fn read_events(mut s: TcpStream, count: usize, len: usize, progress: &AtomicUsiz
             used = end + 4;
         }
         // SPEC §4: a heartbeat is a comment line with no blank line after it.
-        while let Some(end) = common::sse_unit(&buf[used..]) {
+        while let Some(end) = sse_unit(&buf[used..]) {
             let block = &buf[used..used + end.saturating_sub(2)];
             used += end;
             if block.starts_with(b":") {
@@ -128,11 +120,12 @@ fn wait_readers(readers: &Readers, n: usize) {
 }
 
 fn wait_for_streams(server: &Server, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while stat(server, "sse") < n {
-        assert!(Instant::now() < deadline, "only {} of {n} streams open", stat(server, "sse"));
-        thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(
+        Duration::from_secs(10),
+        &format!("streams open, of {n}"),
+        || stat(server, "sse"),
+        |got| got >= n,
+    );
 }
 
 #[test]
@@ -143,7 +136,7 @@ fn a_fanout_many_passes_long_reaches_every_subscriber_whole_and_in_order() {
     // consumer out of the picture: this is about carry-over losing nothing.
     let server = Server::start(&["--max-queue", "16MiB"]);
     let (subs, msgs, len) = (50, 8, 1_000_000);
-    let streams: Vec<TcpStream> = (0..subs).map(|_| subscribe(&server, "big")).collect();
+    let streams: Vec<TcpStream> = (0..subs).map(|_| subscribe(&server, "/topics/big")).collect();
     wait_for_streams(&server, subs as u64);
     let readers = spawn_readers(streams, msgs, len);
     for k in 1..=msgs {
@@ -162,7 +155,7 @@ fn a_write_the_budget_deferred_does_not_make_a_reader_a_slow_consumer() {
     // and must keep their stream (SPEC §5 drops clients that do not read).
     let server = Server::start(&["--max-queue", "64KiB"]);
     let (subs, len) = (200, 48 * 1024);
-    let streams: Vec<TcpStream> = (0..subs).map(|_| subscribe(&server, "pair")).collect();
+    let streams: Vec<TcpStream> = (0..subs).map(|_| subscribe(&server, "/topics/pair")).collect();
     wait_for_streams(&server, subs as u64);
     let readers = spawn_readers(streams, 2, len);
     publish_pipelined(&server, "pair", &[message(1, len), message(2, len)]);
@@ -178,8 +171,8 @@ fn a_client_that_does_not_read_is_still_dropped_while_a_fanout_is_sliced() {
     // reader gets every event.
     let server = Server::start(&["--max-queue", "256KiB"]);
     let (subs, msgs, len) = (100, 100, 64 * 1024);
-    let streams: Vec<TcpStream> = (0..subs).map(|_| subscribe(&server, "mixed")).collect();
-    let mut idle = subscribe(&server, "mixed");
+    let streams: Vec<TcpStream> = (0..subs).map(|_| subscribe(&server, "/topics/mixed")).collect();
+    let mut idle = subscribe(&server, "/topics/mixed");
     wait_for_streams(&server, subs as u64 + 1);
     let readers = spawn_readers(streams, msgs, len);
     for k in 1..=msgs {

@@ -10,37 +10,9 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::ws::{close, connect, next_data};
 use common::*;
-use tungstenite::{Message, WebSocket};
-
-type Ws = WebSocket<TcpStream>;
-
-fn open(server: &Server, path: &str) -> Ws {
-    let stream = server.connect();
-    let (ws, response) =
-        tungstenite::client(format!("ws://{}{path}", server.addr), stream).expect("handshake");
-    assert_eq!(response.status().as_u16(), 101);
-    ws
-}
-
-fn next_data(ws: &mut Ws) -> Message {
-    loop {
-        match ws.read().expect("a message") {
-            m @ (Message::Text(_) | Message::Binary(_) | Message::Close(_)) => return m,
-            _ => continue,
-        }
-    }
-}
-
-fn publish(server: &Server, path: &str, body: &[u8], content_type: &str) -> Reply {
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    let mut req = head.into_bytes();
-    req.extend_from_slice(body);
-    exchange(server, &req)
-}
+use tungstenite::Message;
 
 /// A raw client: the §1.3 handshake, then frames written by hand.
 fn raw(server: &Server, path: &str) -> TcpStream {
@@ -156,7 +128,7 @@ fn handshake_refusals_400_403_426() {
 #[test]
 fn echo_returns_every_message_unchanged() {
     let server = Server::start(&[]);
-    let mut ws = open(&server, "/ws/echo");
+    let mut ws = connect(&server, "/ws/echo");
     let big: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7) as u8).collect();
     let messages = [
         Message::text("hello"),
@@ -175,13 +147,7 @@ fn echo_returns_every_message_unchanged() {
         Message::Pong(p) => assert_eq!(&p[..], b"are you there"),
         other => panic!("{other:?}"),
     }
-    ws.close(None).unwrap();
-    loop {
-        match ws.read() {
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
+    close(ws);
     thread::sleep(Duration::from_millis(100));
     assert_eq!(stat(&server, "ws"), 0);
 }
@@ -238,14 +204,14 @@ fn violations_close_with_their_codes() {
 #[test]
 fn topic_subscribers_get_frames_and_publish_by_sending() {
     let server = Server::start(&[]);
-    let mut ws = open(&server, "/topics/chat");
-    let mut other = open(&server, "/topics/chat");
+    let mut ws = connect(&server, "/topics/chat");
+    let mut other = connect(&server, "/topics/chat");
     thread::sleep(Duration::from_millis(50));
-    let r = publish(&server, "/topics/chat", b"from http", "text/plain");
+    let r = post_as(&server, "/topics/chat", b"from http", "text/plain");
     assert_eq!(r.text(), r#"{"id":1,"subscribers":2}"#);
     assert_eq!(next_data(&mut ws), Message::text("from http"));
     assert_eq!(next_data(&mut other), Message::text("from http"));
-    let r = publish(&server, "/topics/chat", &[0, 1, 2], "application/octet-stream");
+    let r = post_as(&server, "/topics/chat", &[0, 1, 2], "application/octet-stream");
     assert_eq!(r.status, 202);
     assert_eq!(next_data(&mut ws), Message::binary(vec![0, 1, 2]), "binary is published as binary");
     assert_eq!(next_data(&mut other), Message::binary(vec![0, 1, 2]));
@@ -261,7 +227,7 @@ fn topic_subscribers_get_frames_and_publish_by_sending() {
 #[test]
 fn with_a_publish_token_socket_messages_are_not_published() {
     let server = Server::start(&["--publish-token", "t0k"]);
-    let mut ws = open(&server, "/topics/quiet");
+    let mut ws = connect(&server, "/topics/quiet");
     ws.send(Message::text("unauthorised")).unwrap();
     thread::sleep(Duration::from_millis(200));
     assert_eq!(get(&server, "/poll/quiet?since=0&timeout=0").text(), "[]");
@@ -270,10 +236,10 @@ fn with_a_publish_token_socket_messages_are_not_published() {
 #[test]
 fn multi_topic_sockets_get_json_frames() {
     let server = Server::start(&[]);
-    let mut ws = open(&server, "/topics/a,b");
+    let mut ws = connect(&server, "/topics/a,b");
     thread::sleep(Duration::from_millis(50));
-    publish(&server, "/topics/b", b"b says \"hi\"", "text/plain");
-    publish(&server, "/topics/a", b"a", "text/plain");
+    post_as(&server, "/topics/b", b"b says \"hi\"", "text/plain");
+    post_as(&server, "/topics/a", b"a", "text/plain");
     assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"b","id":1,"data":"b says \"hi\""}"#));
     assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"a","id":1,"data":"a"}"#));
 }
@@ -281,7 +247,7 @@ fn multi_topic_sockets_get_json_frames() {
 #[test]
 fn a_slow_socket_is_closed_with_1013_while_others_get_everything() {
     let server = Server::start(&["--max-queue", "64KiB"]);
-    let mut fast = open(&server, "/topics/t");
+    let mut fast = connect(&server, "/topics/t");
     let mut slow = raw(&server, "/topics/t");
     let chunk = vec![b'x'; 16 * 1024];
     let reader = thread::spawn(move || {
@@ -291,7 +257,7 @@ fn a_slow_socket_is_closed_with_1013_while_others_get_everything() {
     });
     thread::sleep(Duration::from_millis(50));
     for _ in 0..300 {
-        assert_eq!(publish(&server, "/topics/t", &chunk, "text/plain").status, 202);
+        assert_eq!(post_as(&server, "/topics/t", &chunk, "text/plain").status, 202);
     }
     reader.join().unwrap();
     assert_eq!(stat(&server, "drops"), 1);
@@ -304,7 +270,7 @@ fn a_socket_that_never_answers_pings_is_closed() {
     let server = Server::start(&["--heartbeat", "200ms"]);
     // tungstenite answers pings as it reads: it reads throughout, and is
     // still open after many beats.
-    let mut alive = open(&server, "/ws/echo");
+    let mut alive = connect(&server, "/ws/echo");
     let alive = thread::spawn(move || {
         alive.get_mut().set_read_timeout(Some(Duration::from_millis(20))).unwrap();
         let t = Instant::now();
@@ -353,17 +319,9 @@ fn a_ping_flood_without_reading_is_closed_not_buffered() {
     let ping = frame(0x89, &[b'p'; 125]);
     let flood: Vec<u8> = ping.iter().copied().cycle().take(ping.len() * 40_000).collect();
     let _ = s.write_all(&flood);
-    let until = Instant::now() + Duration::from_secs(5);
-    while stat(&server, "drops") == 0 && Instant::now() < until {
-        thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(stat(&server, "drops"), 1, "the flooding socket was not closed as too slow");
+    stat_becomes(&server, "drops", 1); // the flooding socket is closed as too slow
     assert_eq!(stat(&server, "ws"), 0);
-    let rss_kb: u64 = std::fs::read_to_string(format!("/proc/{}/status", server.pid()))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches(" kB").parse().unwrap()))
-        .unwrap();
+    let rss_kb = server.rss_kb();
     assert!(rss_kb < 32 * 1024, "server RSS {rss_kb} kB after a ping flood");
 }
 
@@ -373,7 +331,7 @@ fn a_reader_that_keeps_up_gets_large_echoes_back_to_back() {
     // read pass is over the 1 MiB cap until it is flushed; a client that is
     // reading must not be called slow for it.
     let server = Server::start(&[]);
-    let mut ws = open(&server, "/ws/echo");
+    let mut ws = connect(&server, "/ws/echo");
     let big = vec![7u8; 600 * 1024];
     ws.write(Message::binary(big.clone())).unwrap();
     ws.write(Message::binary(big.clone())).unwrap();
@@ -391,7 +349,7 @@ fn a_poll_answered_from_a_socket_message_keeps_its_pipelined_requests() {
     // than it reads before pausing), must resume reading them, not take a
     // nested read for end-of-file.
     let server = Server::start(&[]);
-    let mut sub = open(&server, "/topics/T");
+    let mut sub = connect(&server, "/topics/T");
     let mut c = server.connect();
     let mut req = b"GET /poll/T?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".to_vec();
     for _ in 0..10_000 {
@@ -429,28 +387,11 @@ fn a_live_but_slow_reader_is_closed_as_too_slow_not_as_dead() {
     let mut slow = raw(&server, "/topics/firehose");
     let mb = vec![b'x'; 1 << 20];
     for _ in 0..24 {
-        assert_eq!(publish(&server, "/topics/firehose", &mb, "text/plain").status, 202);
+        assert_eq!(post_as(&server, "/topics/firehose", &mb, "text/plain").status, 202);
     }
-    let until = Instant::now() + Duration::from_secs(5);
-    while stat(&server, "ws") > 0 && Instant::now() < until {
-        thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(stat(&server, "ws"), 0, "the stalled socket was never closed");
+    stat_becomes(&server, "ws", 0); // the stalled socket is closed
     assert_eq!(stat(&server, "drops"), 1, "closed as dead instead of as too slow");
     assert_eq!(close_code(&mut slow), 1013);
-}
-
-/// A cap of `/stats` "limits": its cap, and what is held against it now.
-fn limit(server: &Server, name: &str) -> (u64, Option<u64>) {
-    let json = get(server, "/stats").text();
-    let key = format!("\"{name}\":{{\"cap\":");
-    let at = json.find(&key).unwrap_or_else(|| panic!("{name} in {json}")) + key.len();
-    let entry = &json[at..at + json[at..].find('}').unwrap()];
-    let (cap, used) = match entry.split_once(",\"used\":") {
-        Some((cap, used)) => (cap, Some(used.parse().unwrap())),
-        None => (entry, None),
-    };
-    (cap.parse().unwrap(), used)
 }
 
 fn ws_buffered(server: &Server) -> u64 {
@@ -459,15 +400,7 @@ fn ws_buffered(server: &Server) -> u64 {
 
 /// Polls `/stats` until `ok` holds of the bytes of WebSocket input held.
 fn until_buffered(server: &Server, ok: impl Fn(u64) -> bool, what: &str) -> u64 {
-    let until = Instant::now() + Duration::from_secs(5);
-    loop {
-        let held = ws_buffered(server);
-        if ok(held) {
-            return held;
-        }
-        assert!(Instant::now() < until, "{what}: {held} bytes of WebSocket input held");
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(SETTLE, &format!("{what}: bytes of WebSocket input held"), || ws_buffered(server), ok)
 }
 
 /// Reads one unfragmented binary frame of 126..65535 bytes from the server.
@@ -530,7 +463,7 @@ fn a_message_not_finished_in_time_is_closed_with_1008_whatever_comes_between() {
     assert_eq!(limit(&server, "message_timeout_ms"), (400, None));
     // A healthy socket sends a message every 100 ms: each is timed from its
     // own first byte, so it stays open long past 400 ms.
-    let mut healthy = open(&server, "/ws/echo");
+    let mut healthy = connect(&server, "/ws/echo");
     let healthy = thread::spawn(move || {
         for i in 0..12 {
             healthy.send(Message::text(format!("message {i}"))).unwrap();

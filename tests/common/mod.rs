@@ -1,10 +1,27 @@
 //! Shared test harness: start the real `pushwire` binary on a free loopback
-//! port, talk to it over real sockets, stop it by its PID.
+//! port, talk to it over real sockets, stop it by its PID. The clients live
+//! beside it, one job a file: `http` (requests and their answers), `stats`
+//! (reading and waiting on `/stats`), `stream` (an event-stream reader), `ws`
+//! (a WebSocket client).
+//!
+//! Cargo builds each tests/*.rs as a crate of its own with `mod common;`, and
+//! no one of them uses every helper: what one file leaves unused would be a
+//! dead-code warning in that crate alone.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod stats;
 pub mod stream;
+pub mod ws;
 
-use std::io::{BufRead, BufReader, Read, Write};
+// The helpers nearly every test uses, so `use common::*` brings them (a
+// crate that uses none of one file's would warn of the import).
+#[allow(unused_imports)]
+pub use http::*;
+#[allow(unused_imports)]
+pub use stats::*;
+
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -80,6 +97,22 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// Polls the log every 20 ms until `ok` holds of it (it arrives through
+    /// a pipe, a line at a time); the log then, or `None` after `within`.
+    pub fn log_until(&self, within: Duration, ok: impl Fn(&str) -> bool) -> Option<String> {
+        let until = Instant::now() + within;
+        loop {
+            let log = self.log();
+            if ok(&log) {
+                return Some(log);
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn connect(&self) -> TcpStream {
         let s = TcpStream::connect(self.addr).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -107,6 +140,15 @@ impl Server {
         None
     }
 
+    /// The server's resident memory (`VmRSS` of proc(5)), in KiB.
+    pub fn rss_kb(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches(" kB").parse().unwrap()))
+            .unwrap()
+    }
+
     /// CPU time (user + system) the server has used, in clock ticks.
     pub fn cpu_ticks(&self) -> u64 {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
@@ -124,139 +166,5 @@ impl Drop for Server {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-    }
-}
-
-/// A response as read off the wire.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub head: String,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.head.lines().skip(1).find_map(|line| {
-            let (n, v) = line.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// Reads one response; `head_only` for answers to HEAD. Content-Length
-/// delimits the body (pushwire always sends it); `None` if the connection
-/// closed before a response began.
-pub fn read_reply(stream: &mut TcpStream, buf: &mut Vec<u8>, head_only: bool) -> Option<Reply> {
-    let end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let mut chunk = [0u8; 65536];
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => {
-                assert!(
-                    buf.is_empty(),
-                    "connection ended inside a response head: {:?}",
-                    String::from_utf8_lossy(buf)
-                );
-                return None;
-            }
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8(buf[..end].to_vec()).expect("head is ASCII");
-    let status: u16 = head[9..12].parse().expect("status code");
-    let mut reply = Reply { status, head, body: Vec::new() };
-    let len = match reply.header("content-length") {
-        Some(v) if !head_only => v.parse::<usize>().unwrap(),
-        _ => 0,
-    };
-    while buf.len() < end + len {
-        let mut chunk = [0u8; 65536];
-        let n = stream.read(&mut chunk).expect("body");
-        assert!(n > 0, "connection ended inside a body");
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    reply.body = buf[end..end + len].to_vec();
-    buf.drain(..end + len);
-    Some(reply)
-}
-
-/// Writes `request` on a fresh connection and reads one response.
-pub fn exchange(server: &Server, request: &[u8]) -> Reply {
-    let mut s = server.connect();
-    s.write_all(request).unwrap();
-    let head_only = request.starts_with(b"HEAD ");
-    read_reply(&mut s, &mut Vec::new(), head_only).expect("a response")
-}
-
-pub fn get(server: &Server, path: &str) -> Reply {
-    exchange(server, format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
-}
-
-/// A figure from `/stats` (`"key":N`), read with a plain GET.
-pub fn stat(server: &Server, key: &str) -> u64 {
-    let json = get(server, "/stats").text();
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}")) + key.len() + 3;
-    json[at..].split([',', '}']).next().unwrap().parse().unwrap()
-}
-
-/// Whether the server closed the connection (EOF) within `within`.
-pub fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
-    stream.set_read_timeout(Some(within)).unwrap();
-    let mut sink = [0u8; 4096];
-    loop {
-        match stream.read(&mut sink) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
-            Err(_) => return false,
-        }
-    }
-}
-
-/// Runs curl (a client we did not write) and returns (status line + headers, body).
-pub fn curl(args: &[&str]) -> (String, Vec<u8>) {
-    let dir = std::env::temp_dir().join(format!(
-        "pushwire-curl-{}-{:?}",
-        std::process::id(),
-        thread::current().id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let headers = dir.join("headers");
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "10", "-D"])
-        .arg(&headers)
-        .args(args)
-        .output()
-        .expect("curl is installed (scripts/test.sh installs it)");
-    let head = std::fs::read_to_string(&headers).unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    (head, out.stdout)
-}
-
-pub fn write_all(stream: &mut TcpStream, bytes: &[u8]) {
-    stream.write_all(bytes).unwrap();
-}
-
-/// For a reader's `until`: the end of the first `pattern` in the buffer.
-pub fn after(pattern: &'static [u8]) -> impl Fn(&[u8]) -> Option<usize> {
-    move |buf| buf.windows(pattern.len()).position(|w| w == pattern).map(|i| i + pattern.len())
-}
-
-/// The end of the next thing on an event stream: a comment line (SPEC §4: a
-/// heartbeat is `: heartbeat\n`, with no blank line after it) at its LF, an
-/// event at the blank line that ends its block. A block never starts with a
-/// comment here: the server writes comments only between events.
-pub fn sse_unit(buf: &[u8]) -> Option<usize> {
-    match buf.first()? {
-        b':' => after(b"\n")(buf),
-        _ => after(b"\n\n")(buf),
     }
 }
