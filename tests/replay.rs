@@ -77,7 +77,13 @@ fn history_that_moves_past_a_slow_replay_resets_then_goes_on() {
         publish(&server, "slow", &body);
     }
     let mut s = EventStream::open(&server, "/topics/slow", "Last-Event-ID: 0\r\n");
-    std::thread::sleep(Duration::from_millis(300));
+    // The replay has begun: its first event is queued (or in flight).
+    common::stats::wait_for(
+        SETTLE,
+        "events queued to the replay",
+        || stat(&server, "messages_out"),
+        |n| n >= 1,
+    );
     for _ in 0..20 {
         publish(&server, "slow", &body);
     }

@@ -363,3 +363,7 @@ pub fn stream_head(long_poll: bool) -> Response {
 pub fn timed_out() -> Response {
     Response::error(HttpError::HeaderTimeout)
 }
+
+#[cfg(test)]
+#[path = "http_tests.rs"]
+mod tests;
