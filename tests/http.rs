@@ -145,6 +145,16 @@ fn static_files_by_extension_with_index_and_redirect() {
 }
 
 #[test]
+fn the_pages_shared_stylesheet_is_served_as_css() {
+    // Every page in www/ links /style.css: a wrong type and browsers ignore it.
+    let server = Server::start(&[]);
+    let css = get(&server, "/style.css");
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type").as_deref(), Some("text/css; charset=utf-8"));
+    assert_eq!(css.body, std::fs::read(repo().join("www/style.css")).unwrap());
+}
+
+#[test]
 fn static_file_types_and_directory_redirect_from_a_temporary_root() {
     let root = std::env::temp_dir().join(format!("pushwire-www-{}", std::process::id()));
     std::fs::create_dir_all(root.join("sub")).unwrap();
