@@ -253,12 +253,7 @@ impl Server {
                 let _ = self.poll.registry().deregister(&mut listener);
             }
         }
-        let idle: Vec<usize> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.phase() == Phase::Http && c.pending.is_none() && c.queued_bytes() == 0)
-            .map(|(i, _)| i)
-            .collect();
+        let idle: Vec<usize> = self.conns.iter().filter(|(_, c)| c.is_idle()).map(|(i, _)| i).collect();
         log::info!(
             "shutting down: {} idle connections closed, {} finishing (at most {:?})",
             idle.len(),
@@ -339,15 +334,6 @@ impl Server {
             ConnTimer::Stale => {}
             ConnTimer::Rearm(at) => self.deadlines.insert(at, key),
             ConnTimer::Due => self.on_deadline(index),
-        }
-    }
-
-    /// Sets a connection's deadline: O(1), one integer, and a wheel entry
-    /// only when no entry would fire by then.
-    fn arm(&mut self, index: usize, deadline: u64) {
-        let Some(conn) = self.conns.get_mut(index) else { return };
-        if let Some(at) = conn.arm(deadline) {
-            self.deadlines.insert(at, ConnKey { index: index as u32, gen: conn.gen });
         }
     }
 

@@ -75,17 +75,8 @@ impl Server {
                     match conn.phase() {
                         Phase::Http => self.http_input(index, &buf[..n]),
                         Phase::Ws { .. } => self.ws_input(index, &mut buf[..n]),
-                        // Requests pipelined behind a parked one wait, within
-                        // the head cap; past it, reading stops until the
-                        // parked one is answered.
-                        Phase::Parked { .. } => {
-                            let pending = conn.pending.get_or_insert_with(Default::default);
-                            pending.buf.extend_from_slice(&buf[..n]);
-                            let full = pending.buf.len() >= self.config.limits.max_head;
-                            conn.set_read_paused(full);
-                        }
-                        // An event stream's client has nothing to say, and
-                        // after the last answer nothing is read: discarded.
+                        Phase::Parked { .. } => conn.hold_pipelined(&buf[..n], self.config.limits.max_head),
+                        // Nothing is read from these (see `Phase`): discarded.
                         Phase::Sse { .. } | Phase::Closing => {}
                     }
                     if short_read_ends && n < buf.len() {

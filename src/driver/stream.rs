@@ -17,10 +17,10 @@ use super::socket::Flushed;
 use super::{Server, Timer};
 use crate::app::{Action, Context, End};
 use crate::config::{DEFERRED_QUEUE_FACTOR, SMALL_WRITE};
+use crate::conn::stream::{Beat, Beats, Spread};
 use crate::conn::Phase;
 use crate::http::response::Response;
 use crate::key::ConnKey;
-use crate::sse;
 
 impl Server {
     pub(super) fn key(&self, index: usize) -> Option<ConnKey> {
@@ -74,7 +74,7 @@ impl Server {
                     Action::Pull { to } => {
                         if let Some(index) = self.index_of(to) {
                             let conn = &mut self.conns[index];
-                            if matches!(conn.phase(), Phase::Sse { .. } | Phase::Ws { .. }) && !conn.ended() {
+                            if conn.is_live_stream() {
                                 conn.set_pulling(true);
                                 self.mark_dirty(index);
                             }
@@ -89,40 +89,27 @@ impl Server {
         }
     }
 
-    /// Queues shared bytes on a stream, enforcing the slow-consumer cap.
-    /// `head` (copied) then `bytes[from..]` (by reference) are one event or
-    /// frame.
+    /// Queues one event or frame on a stream, within the slow-consumer cap:
+    /// `head` (copied), then `bytes[from..]` (by reference).
     fn deliver(&mut self, to: ConnKey, head: &[u8], bytes: Rc<[u8]>, from: usize) {
         let Some(index) = self.index_of(to) else { return };
-        let now = self.now;
-        let conn = &mut self.conns[index];
-        let idle_ms = match conn.phase() {
-            Phase::Sse { idle_ms } => idle_ms.get(),
-            Phase::Ws { .. } => 0,
-            _ => return,
-        };
-        if conn.ended() {
+        if !self.conns[index].is_live_stream() {
             return;
         }
         // SPEC §5: a client that does not read gets a bounded queue; past
         // it, the stream is closed (the client catches up from history when
-        // it reconnects with Last-Event-ID). An empty queue takes any event,
-        // however large: one big message must not drop a reader that keeps up.
+        // it reconnects with Last-Event-ID).
         if !self.room_for(index, head.len() + bytes.len().saturating_sub(from)) {
             return;
         }
         let conn = &mut self.conns[index];
-        let out = conn.out.get_or_insert_with(|| self.pool.take());
-        if !head.is_empty() {
-            out.push_bytes(head);
+        let (queued, at) = conn.push_event(head, bytes, from, &mut self.pool, self.now, self.draining);
+        if queued {
+            self.stats.messages_out += 1;
+            self.mark_dirty(index);
         }
-        out.push_shared_from(bytes, from);
-        self.stats.messages_out += 1;
-        self.mark_dirty(index);
-        // "No data sent for the timeout" ends an idle stream; an event is data.
-        // While draining, the stream's deadline is its spread-out close.
-        if idle_ms > 0 && !self.draining {
-            self.arm(index, now + u64::from(idle_ms));
+        if let Some(at) = at {
+            self.insert_deadline(index, at);
         }
     }
 
@@ -138,9 +125,7 @@ impl Server {
     /// now, budget or not, and the socket decides.
     pub(super) fn room_for(&mut self, index: usize, len: usize) -> bool {
         let max_queue = self.config.max_queue;
-        let over = |s: &Self, cap: usize| {
-            s.conns.get(index).is_some_and(|c| c.queued_bytes() > 0 && c.queued_bytes() + len > cap)
-        };
+        let over = |s: &Self, cap: usize| s.conns.get(index).is_some_and(|c| !c.has_room(len, cap));
         if !over(self, max_queue) {
             return true;
         }
@@ -182,9 +167,7 @@ impl Server {
 
     /// Whether [`Server::pull`] would ask the app for more now.
     pub(super) fn wants_pull(&self, index: usize) -> bool {
-        self.conns.get(index).is_some_and(|c| {
-            c.pulling() && !c.ended() && !self.draining && c.queued_bytes() <= self.config.max_queue / 2
-        })
+        self.conns.get(index).is_some_and(|c| c.wants_pull(self.config.max_queue, self.draining))
     }
 
     /// Flushes the connections that got output outside their own event,
@@ -234,48 +217,24 @@ impl Server {
     }
 
     /// SPEC §4: `: comment` heartbeats every `--heartbeat` on every stream,
-    /// one sweep for all (no timer per connection).
+    /// and pings on every socket, one sweep for all (no timer per
+    /// connection).
     pub(super) fn heartbeat(&mut self) {
-        let beat: Rc<[u8]> = {
-            let mut out = Vec::new();
-            sse::comment("heartbeat", &mut out);
-            out.into()
-        };
-        // RFC 6455 §5.5.2: "A Ping frame MAY be sent after the connection is
-        // established"; a socket that has not answered the last one by now
-        // is gone (SPEC §4: "idle pings and a pong timeout").
-        let ping: Rc<[u8]> = {
-            let mut out = Vec::new();
-            crate::ws::encode(crate::ws::OpCode::Ping, &[], &mut out);
-            out.into()
-        };
+        let beats = Beats::new();
         let mut silent = Vec::new();
         for (index, conn) in self.conns.iter_mut() {
-            let ended = conn.ended();
-            let bytes = match conn.phase() {
-                Phase::Sse { .. } if !ended => &beat,
-                Phase::Ws { awaiting_pong: true } => {
-                    silent.push(index);
-                    continue;
+            match conn.heartbeat(&beats, &mut self.pool) {
+                Beat::None => {}
+                Beat::Queued if conn.dirty() => {}
+                Beat::Queued => {
+                    conn.set_dirty(true);
+                    self.dirty.push_back(index);
                 }
-                Phase::Ws { awaiting_pong: false } => {
-                    conn.set_awaiting_pong(true);
-                    &ping
-                }
-                _ => continue,
-            };
-            conn.out.get_or_insert_with(|| self.pool.take()).push_shared(bytes.clone());
-            if !conn.dirty() {
-                conn.set_dirty(true);
-                self.dirty.push_back(index);
+                Beat::Silent(why) => silent.push((index, why)),
             }
         }
-        for index in silent {
-            // No pong a whole beat later. With output still queued the ping
-            // may be stuck behind it: a client that reads too slowly (1013,
-            // counted as a drop); with nothing queued it had every chance:
-            // gone, and closed without a word.
-            if self.conns.get(index).is_some_and(|c| c.queued_bytes() > 0) {
+        for (index, why) in silent {
+            if why == End::TooSlow {
                 log::info!("conn={index} websocket: no pong and output still queued; closing as too slow");
                 self.stats.drops += 1;
                 self.end_stream(index, End::TooSlow);
@@ -366,27 +325,14 @@ impl Server {
             .map(|(i, _)| i)
             .collect();
         let window = self.config.drain.as_millis() as u64;
-        let count = streams.len() as u64;
-        let mut seed = self.now ^ u64::from(std::process::id()).rotate_left(32) | 1;
+        let seed = self.now ^ u64::from(std::process::id()).rotate_left(32);
+        let mut spread = Spread::new(seed, window, streams.len(), self.now);
         for (i, index) in streams.into_iter().enumerate() {
-            // xorshift64: jitter needs to be spread, not secret.
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let retry = 1000 + seed % (window + 1000);
-            // SSE gets its reconnection delay now; a WebSocket gets its
-            // Close 1001 when its turn comes (on_deadline → end_stream).
-            if matches!(self.conns[index].phase(), Phase::Sse { .. }) {
-                let mut bytes = Vec::with_capacity(16);
-                sse::retry(retry, &mut bytes);
-                self.conns[index].queue(&mut self.pool).push_bytes(&bytes);
-            }
-            let close_at = self.now + window * i as u64 / count.max(1);
-            if let Some(conn) = self.conns.get_mut(index) {
-                conn.reset_timer();
+            let (retry, close_at) = spread.next(i);
+            if let Some(at) = self.conns[index].drain(retry, close_at, &mut self.pool) {
+                self.insert_deadline(index, at);
             }
             self.mark_dirty(index);
-            self.arm(index, close_at);
         }
     }
 }

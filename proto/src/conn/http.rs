@@ -246,6 +246,22 @@ impl<S> Connection<S> {
         self.arm(now + t.keepalive)
     }
 
+    /// Bytes read while a request is parked: requests pipelined behind it
+    /// wait, unread, within the head cap (`max_head`); past it, reading
+    /// stops until the parked one is answered.
+    pub fn hold_pipelined(&mut self, data: &[u8], max_head: usize) {
+        let pending = self.pending.get_or_insert_with(Default::default);
+        pending.buf.extend_from_slice(data);
+        let full = pending.buf.len() >= max_head;
+        self.set_read_paused(full);
+    }
+
+    /// Between requests with every answer out: what a shutdown closes at
+    /// once.
+    pub fn is_idle(&self) -> bool {
+        self.phase() == Phase::Http && self.pending.is_none() && self.queued_bytes() == 0
+    }
+
     /// RFC 9110 §10.1.1: `100 Continue`, for a client that waits for it
     /// before sending its body.
     pub fn send_continue(&mut self, pool: &mut QueuePool) {

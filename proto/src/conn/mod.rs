@@ -30,6 +30,7 @@
 
 pub mod http;
 mod output;
+pub mod stream;
 #[cfg(test)]
 mod tests;
 pub mod ws;
