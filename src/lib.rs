@@ -3,18 +3,23 @@
 //! ```text
 //!   main.rs ── cli ──► Config ──► driver::Server::bind(config)?.run()
 //!
-//!   driver/   sockets, clock, slab, buffers, timers   (the only I/O)
-//!      │  bytes, now                ▲ bytes, deadlines
-//!      ▼                            │
-//!   http/     request parsing, responses, routing, static-site rules
-//!   app/      what each route answers
-//!   timer.rs  hierarchical timer wheel     stats.rs  the figures /stats shows
+//!   driver/        sockets, clock, poll, files, the write budget (the only I/O)
+//!      │  bytes, now                     ▲ bytes queued, next deadline
+//!      ▼                                 │
+//!   conn/          one connection's state machine: phase, deadlines,      ┐
+//!                  requests in, frames in, answers and events out         │ pushwire-proto:
+//!   http/ ws/ sse  the wire formats          hub/  topics and history     │ no mio, no std::net,
+//!   timer.rs       the timer wheel           limits.rs  every cap         ┘ std::fs or clock
+//!      │  requests, messages, ends           ▲ replies, actions
+//!      ▼                                     │
+//!   app/           what each route answers (sans-IO too)
+//!   stats.rs       the figures /stats shows
 //! ```
 //!
 //! Everything outside `driver/` and `main.rs` is sans-IO: it never touches a
 //! socket, a file or a clock, so it is tested with byte vectors and explicit
-//! time.
-#![forbid(unsafe_code)]
+//! time. For the protocols Cargo holds it (pushwire-proto has no I/O
+//! dependency, and its clippy.toml forbids std's sockets, files and clocks).
 
 pub mod app;
 pub mod cli;

@@ -8,6 +8,8 @@
 //!   ws/       WebSocket (RFC 6455): handshake, frames, masking, UTF-8, receiving
 //!   sse.rs    Server-Sent Events (WHATWG HTML §9.2): the wire format
 //!   hub/      topics, subscribers and history: the publish/subscribe core
+//!   conn/     one connection's state machine: its phase (RFC 9112, RFC 6455
+//!             §7, WHATWG HTML §9.2), deadlines, input, answers and output queue
 //!   timer.rs  a hierarchical timer wheel
 //!   limits.rs every cap and timeout, named, with its reason
 //!   json.rs   JSON for the hot path (escaping) and small bodies
@@ -16,7 +18,6 @@
 //!
 //! The server (`pushwire`) drives these from a mio loop; the load generator
 //! (`pushwire-load`) uses the same codecs from the client's side.
-#![forbid(unsafe_code)]
 
 pub mod conn;
 pub mod http;
