@@ -61,7 +61,7 @@ layering() {
   fi
   # pushwire-load: its wire formats and its payload, histogram, plot and
   # JSON code are sans-IO like the server's protocol code.
-  bad=$(grep -rnE "$io|std::io" src/bin/pushwire-load/wire src/bin/pushwire-load/{payload,hist,svg,report}.rs \
+  bad=$(grep -rnE "$io|std::io" load/src/wire load/src/{payload,hist,svg,report}.rs \
         | grep -vE ':\s*//')
   if [ -n "$bad" ]; then
     echo "I/O or clock in pushwire-load's sans-IO modules:"; echo "$bad"; return 1

@@ -15,10 +15,10 @@ use std::fmt;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use pushwire::ws::frame::{self, encode_header, MAX_CONTROL_PAYLOAD};
-use pushwire::ws::mask::unmask;
+use pushwire_proto::ws::frame::{self, encode_header, MAX_CONTROL_PAYLOAD};
+use pushwire_proto::ws::mask::unmask;
 
-pub use pushwire::ws::frame::OpCode;
+pub use pushwire_proto::ws::frame::OpCode;
 
 /// A rule a server frame broke; each fails the connection (§7.1.7).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +115,7 @@ fn splitmix64(state: &mut u64) -> u64 {
 /// The `Sec-WebSocket-Accept` value the server must answer for `key`
 /// (§4.2.2 item 5.4, computed as §1.3 says).
 pub fn expected_accept(key: &str) -> String {
-    pushwire::ws::handshake::accept_key(key.as_bytes())
+    pushwire_proto::ws::handshake::accept_key(key.as_bytes())
 }
 
 /// Appends one whole client frame, FIN set. §5.1: "a client MUST mask all

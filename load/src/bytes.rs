@@ -271,13 +271,12 @@ fn start_id(opts: &Options) -> Result<u64, String> {
     if !(200..300).contains(&status) {
         return Err(format!("POST /topics/bench answered {status}"));
     }
-    let id =
-        std::str::from_utf8(&body).ok().and_then(|b| pushwire::json::parse(b).ok()).and_then(|v| {
-            match v.get("id") {
-                Some(Value::Number(n)) => Some(*n as u64),
-                _ => None,
-            }
-        });
+    let id = std::str::from_utf8(&body).ok().and_then(|b| pushwire_proto::json::parse(b).ok()).and_then(
+        |v| match v.get("id") {
+            Some(Value::Number(n)) => Some(*n as u64),
+            _ => None,
+        },
+    );
     Ok(id.unwrap_or(0))
 }
 
@@ -324,7 +323,8 @@ fn poll(method: Method, opts: &Options, mut since: u64, stop: &AtomicBool) -> Re
             (t.setup_up, t.setup_down) = (conn.up - up, conn.down - down);
         }
         let text = String::from_utf8(body).map_err(|_| "a poll answer is not UTF-8")?;
-        let events = pushwire::json::parse(&text).map_err(|e| format!("a poll answer is not JSON: {e}"))?;
+        let events =
+            pushwire_proto::json::parse(&text).map_err(|e| format!("a poll answer is not JSON: {e}"))?;
         let Value::Array(events) = events else { return Err("a poll answer is not an array".into()) };
         for event in &events {
             if let Some(Value::Number(id)) = event.get("id") {

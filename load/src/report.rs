@@ -1,8 +1,8 @@
 //! The run report as JSON: built with short helpers, written pretty enough
 //! to diff and read, and read back (by path) when comparing runs.
 
-pub use pushwire::json::Value;
-use pushwire::json::{push_number, push_str};
+pub use pushwire_proto::json::Value;
+use pushwire_proto::json::{push_number, push_str};
 
 /// Pretty JSON (2-space indent, one member per line; arrays of numbers on
 /// one line), newline at end. Non-finite numbers are written as null.
@@ -116,7 +116,7 @@ pub fn path_num(v: &Value, dotted: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pushwire::json::parse;
+    use pushwire_proto::json::parse;
 
     fn sample() -> Value {
         obj(vec![

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use common::Server;
-use pushwire::json::{self, Value};
+use pushwire_proto::json::{self, Value};
 
 fn load(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pushwire-load")).args(args).output().expect("run pushwire-load")
@@ -429,7 +429,7 @@ fn scripted_ws_server(
             .expect("a Sec-WebSocket-Key")
             .trim()
             .to_string();
-        let accept = pushwire::ws::accept_key(key.as_bytes());
+        let accept = pushwire_proto::ws::accept_key(key.as_bytes());
         let answer = format!(
             "{before_101}HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
         );

@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use pushwire::http::response::push_u64;
+use pushwire_proto::http::response::push_u64;
 
 /// The header array httparse fills; a response with more fields is refused.
 pub const MAX_FIELDS: usize = 32;

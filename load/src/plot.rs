@@ -12,7 +12,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
     let mut title = String::new();
     for input in &opts.inputs {
         let text = std::fs::read_to_string(input).map_err(|e| format!("{}: {e}", input.display()))?;
-        let report = pushwire::json::parse(&text).map_err(|e| format!("{}: {e}", input.display()))?;
+        let report = pushwire_proto::json::parse(&text).map_err(|e| format!("{}: {e}", input.display()))?;
         let scenario =
             string(&report, "scenario").ok_or(format!("{}: not a pushwire-load report", input.display()))?;
         let name = string(&report, "server").unwrap_or_else(|| input.display().to_string());
