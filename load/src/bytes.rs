@@ -271,12 +271,7 @@ fn start_id(opts: &Options) -> Result<u64, String> {
     if !(200..300).contains(&status) {
         return Err(format!("POST /topics/bench answered {status}"));
     }
-    let id = std::str::from_utf8(&body).ok().and_then(|b| pushwire_proto::json::parse(b).ok()).and_then(
-        |v| match v.get("id") {
-            Some(Value::Number(n)) => Some(*n as u64),
-            _ => None,
-        },
-    );
+    let id = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("id").and_then(Value::as_u64));
     Ok(id.unwrap_or(0))
 }
 
@@ -322,13 +317,12 @@ fn poll(method: Method, opts: &Options, mut since: u64, stop: &AtomicBool) -> Re
         if t.requests == 1 {
             (t.setup_up, t.setup_down) = (conn.up - up, conn.down - down);
         }
-        let text = String::from_utf8(body).map_err(|_| "a poll answer is not UTF-8")?;
-        let events =
-            pushwire_proto::json::parse(&text).map_err(|e| format!("a poll answer is not JSON: {e}"))?;
+        let events: Value =
+            serde_json::from_slice(&body).map_err(|e| format!("a poll answer is not JSON: {e}"))?;
         let Value::Array(events) = events else { return Err("a poll answer is not an array".into()) };
         for event in &events {
-            if let Some(Value::Number(id)) = event.get("id") {
-                since = since.max(*id as u64);
+            if let Some(id) = event.get("id").and_then(Value::as_u64) {
+                since = since.max(id);
             }
             if let Some(Value::String(data)) = event.get("data") {
                 t.updates += u64::from(payload::read(data.as_bytes()).is_some());

@@ -381,7 +381,7 @@ pub fn stats(opts: &Options) -> Result<Value, String> {
         return Err(format!("GET /stats answered {status}"));
     }
     let text = String::from_utf8(body).map_err(|_| "GET /stats: not UTF-8".to_string())?;
-    pushwire_proto::json::parse(&text).map_err(|e| format!("GET /stats: {e}"))
+    serde_json::from_str(&text).map_err(|e| format!("GET /stats: {e}"))
 }
 
 #[cfg(test)]
