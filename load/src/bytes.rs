@@ -25,8 +25,8 @@ use crate::report::{arr, int, num, obj, s, Value};
 use crate::run::{self, Ticker};
 use crate::wire::body::{BodyReader, Dechunk};
 use crate::wire::http::{self, Body};
-use crate::wire::sse;
 use crate::wire::ws::{self, OpCode};
+use pushwire_proto::sse;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Method {

@@ -3,5 +3,4 @@
 
 pub mod body;
 pub mod http;
-pub mod sse;
 pub mod ws;

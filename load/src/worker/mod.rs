@@ -19,8 +19,8 @@ use crate::hist::Hist;
 use crate::procfs;
 use crate::wire::body::{BodyReader, Dechunk};
 use crate::wire::http;
-use crate::wire::sse;
 use crate::wire::ws;
+use pushwire_proto::sse;
 
 const WAKER: Token = Token(usize::MAX);
 /// Connections still in their handshake, at most: more would only overflow

@@ -10,8 +10,8 @@ const MAX_GAP: u64 = 1 << 40;
 use crate::payload;
 use crate::wire::body::{BodyReader, Dechunk};
 use crate::wire::http::{self, Body};
-use crate::wire::sse;
 use crate::wire::ws::{self, OpCode};
+use pushwire_proto::sse;
 
 impl Worker {
     /// Handles the bytes `data` of connection `i`; returns how many it used.
