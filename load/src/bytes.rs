@@ -25,8 +25,8 @@ use crate::report::{arr, int, num, obj, s, Value};
 use crate::run::{self, Ticker};
 use crate::wire::body::{BodyReader, Dechunk};
 use crate::wire::http::{self, Body};
-use crate::wire::ws::{self, OpCode};
 use pushwire_proto::sse;
+use pushwire_proto::ws::{self, client, OpCode};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Method {
@@ -337,9 +337,9 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
     let mut t = Tally::default();
     let mut conn = Conn::open(opts)?;
     let mut req = Vec::new();
-    let key = ws::key(0x6279_7465);
+    let key = client::key(0x6279_7465);
     match method {
-        Method::WebSocket => ws::handshake_request(&opts.host, "/topics/bench", &key, &mut req),
+        Method::WebSocket => client::handshake_request(&opts.host, "/topics/bench", &key, &mut req),
         _ => http::request(
             "GET",
             &opts.host,
@@ -369,7 +369,7 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
         Method::WebSocket => {
             head.status == 101
                 && head.upgrade_websocket
-                && head.accept.as_deref() == Some(ws::expected_accept(&key).as_str())
+                && head.accept.as_deref() == Some(client::expected_accept(&key).as_str())
         }
         _ => head.status == 200 && head.event_stream,
     };
@@ -390,14 +390,16 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
                 let mut pong = Vec::new();
                 let mut used = 0;
                 while let Some((frame, n)) =
-                    ws::decode(&conn.buf[used..], 1 << 20).map_err(|e| e.to_string())?
+                    ws::decode_from_server(&conn.buf[used..], 1 << 20).map_err(|e| e.to_string())?
                 {
                     used += n;
                     match frame.opcode {
                         OpCode::Text | OpCode::Binary => {
                             t.updates += u64::from(payload::read(frame.payload).is_some())
                         }
-                        OpCode::Ping => ws::encode(OpCode::Pong, frame.payload, [1, 2, 3, 4], &mut pong),
+                        OpCode::Ping => {
+                            ws::encode_masked(OpCode::Pong, frame.payload, [1, 2, 3, 4], &mut pong)
+                        }
                         OpCode::Close => return Err("the server closed the WebSocket".into()),
                         _ => {}
                     }

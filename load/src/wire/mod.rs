@@ -1,6 +1,5 @@
-//! The client side of the wire, sans-IO: HTTP/1.1 responses, WebSocket
-//! client frames, the SSE event stream.
+//! The client side of HTTP/1.1, sans-IO: response heads and bodies.
+//! WebSocket frames and the SSE event stream are pushwire-proto's.
 
 pub mod body;
 pub mod http;
-pub mod ws;
