@@ -23,8 +23,9 @@ use crate::cli::Options;
 use crate::payload;
 use crate::report::{arr, int, num, obj, s, Value};
 use crate::run::{self, Ticker};
-use crate::wire::body::{BodyReader, Dechunk};
-use crate::wire::http::{self, Body};
+use pushwire_proto::http::chunked::Dechunk;
+use pushwire_proto::http::client::BodyReader;
+use pushwire_proto::http::client::{self as http, Body};
 use pushwire_proto::sse;
 use pushwire_proto::ws::{self, client, OpCode};
 
@@ -381,7 +382,7 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
     let setup_down = conn.down - (conn.buf.len() - head.len) as u64;
     (t.setup_up, t.setup_down) = (conn.up, setup_down);
     conn.buf.drain(..head.len);
-    let mut dechunk = (head.body == Body::Chunked).then(Dechunk::new);
+    let mut dechunk = (head.body == Body::Chunked).then(|| Dechunk::new(u64::MAX, usize::MAX));
     let mut parser = sse::Parser::new();
     let mut plain = Vec::new();
     while !stop.load(Ordering::Relaxed) {

@@ -19,9 +19,9 @@ use crate::cli::Options;
 use crate::payload;
 use crate::report::{int, num, obj, path_num, s, Value};
 use crate::run::{self, Ticker};
-use crate::wire::body::BodyReader;
-use crate::wire::http;
 use crate::worker::unix_ns;
+use pushwire_proto::http::client as http;
+use pushwire_proto::http::client::BodyReader;
 
 /// The longest a single answer may take.
 const ANSWER_LIMIT: Duration = Duration::from_secs(30);

@@ -10,7 +10,9 @@
 //!              └─► report (JSON), svg (plot)
 //! ```
 //!
-//! The wire formats are sans-IO (`wire/`) and tested with byte vectors.
+//! The wire formats, from the client's side, are pushwire-proto's (HTTP
+//! requests, response heads and bodies, WebSocket frames, the SSE event
+//! stream): sans-IO and tested there with byte vectors.
 #![forbid(unsafe_code)]
 
 mod bytes;
@@ -30,7 +32,6 @@ mod run;
 mod stall;
 mod svg;
 mod teardown;
-mod wire;
 mod worker;
 
 use std::process::ExitCode;

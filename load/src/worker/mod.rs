@@ -17,8 +17,9 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use crate::cli::{Options, Proto, Scenario};
 use crate::hist::Hist;
 use crate::procfs;
-use crate::wire::body::{BodyReader, Dechunk};
-use crate::wire::http;
+use pushwire_proto::http::chunked::Dechunk;
+use pushwire_proto::http::client as http;
+use pushwire_proto::http::client::BodyReader;
 use pushwire_proto::sse;
 use pushwire_proto::ws::client;
 

@@ -8,8 +8,9 @@ use super::{unix_ns, Role, Stage, Worker, MAX_MESSAGE};
 /// as a corrupted message.
 const MAX_GAP: u64 = 1 << 40;
 use crate::payload;
-use crate::wire::body::{BodyReader, Dechunk};
-use crate::wire::http::{self, Body};
+use pushwire_proto::http::chunked::Dechunk;
+use pushwire_proto::http::client::BodyReader;
+use pushwire_proto::http::client::{self as http, Body};
 use pushwire_proto::sse;
 use pushwire_proto::ws::{self, client, OpCode};
 
@@ -79,7 +80,9 @@ impl Worker {
         if self.role == Role::SseSubscriber {
             client.sse = Some(Box::new(sse::Parser::new()));
             if head.body == Body::Chunked {
-                client.dechunk = Some(Dechunk::new());
+                // An event stream has no end, so no size cap; the decoder
+                // keeps no bytes, and the SSE parser's buffer is bounded.
+                client.dechunk = Some(Dechunk::new(u64::MAX, usize::MAX));
             }
         }
         self.pending -= 1;
