@@ -1,115 +1,59 @@
-//! Command line: the scenario, its knobs, and a `--help` that says what each
-//! figure means.
+//! Command line (clap, derived): the scenario, its knobs, and a `--help`
+//! that says what each figure means.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub const HELP: &str = "\
-pushwire-load: drive a server that speaks the bench protocol and measure it
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, ValueEnum};
 
-usage: pushwire-load SCENARIO [options]
-       pushwire-load plot --svg FILE REPORT.json...
-
-scenarios:
-  capacity   hold --conns idle WebSocket or SSE subscribers of /topics/bench;
-             server RSS per connection (/proc/PID/status), kernel socket memory
-             (/proc/net/sockstat, /proc/meminfo) apart; then one broadcast must
-             reach every connection
-  echo       --conns WebSockets on /ws/echo, each with --inflight messages out;
-             messages/s, latency percentiles, every byte compared
-  fanout     --subs subscribers of /topics/bench, POST /topics/bench at --rate
-             (0: as fast as the server accepts); deliveries/s, loss, order,
-             end-to-end latency percentiles
-  plaintext  --conns keep-alive connections, GET /plaintext one at a time;
-             requests/s, latency percentiles
-  stall      does a large fan-out stall other clients? --subs subscribers of
-             /topics/bench (SSE unless --proto), --probes keep-alive connections
-             asking GET /plaintext every --probe-every ms; then --publishes
-             messages of --size (default 1 MiB), each once the one before has
-             reached every subscriber. /plaintext latency percentiles during
-             the fan-outs, each fan-out's completion time, loss and order;
-             the server's peak RSS during them
-  teardown   how long do many subscribers take to leave? --subs subscribers of
-             --topics (SSE unless --proto), --probes paced /plaintext
-             connections; then every subscriber's process exits at once
-             (its sockets close together): the time until /stats counts them
-             gone, and /plaintext latency meanwhile
-  flood      history with a ceiling? --publishes POSTs of --size bytes on one
-             keep-alive connection, round robin over --spread topics
-             (flood-0 ..); the server's VmRSS and RssAnon before and after,
-             and /stats topics and limits.history_bytes after
-  bytes      bytes on the wire per update: polling, long-polling, SSE, WebSocket
-  plot       draw several reports (JSON) in one SVG: capacity reports as server
-             memory against connections, the others as latency distributions
-
-options:
-  --target HOST:PORT   the server (default 127.0.0.1:8080)
-  --server-pid PID     the server's process: its CPU time and RSS (with its child
-                       processes) are read from /proc; without it the server
-                       figures are left out
-  --name NAME          the server's name in reports and plots (default: target)
-  --proto ws|sse       capacity and fanout: subscriber protocol (default ws)
-  --topics A,B,...     the topics subscribers subscribe to, one stream each
-                       (/topics/A,B: a multi-topic stream); publishes go to the
-                       first (default bench). Several topics need --proto sse
-                       where messages are checked (capacity, fanout, stall):
-                       multi-topic WebSocket frames are JSON
-  --conns N            capacity (10000), echo (100), plaintext (64)
-  --subs N             fanout (1000), stall (2000), teardown (16000) subscribers
-  --inflight N         echo: messages in flight per connection (1)
-  --size BYTES         message size, at least 34 (64; stall: 1048576)
-  --duration SECS      measured time for echo, fanout, plaintext (10)
-  --warmup SECS        unmeasured time before it (2)
-  --rate N             fanout publishes per second; 0 = as fast as accepted (0)
-  --pipeline N         fanout: publish requests in flight at --rate 0 (16)
-  --window N           fanout at --rate 0: publishes not yet delivered to every
-                       subscriber, at most (256); keeps a slower load generator
-                       from turning into loss
-  --publishes N        stall: messages to publish, one fan-out at a time (3);
-                       flood: POSTs (1500)
-  --spread N           flood: topics the publishes go to, round robin (1)
-  --body text|lf       flood: the payload (text, default) or --size line feeds
-                       (the body SSE encodes at 7x its size)
-  --probes N           stall: /plaintext connections measuring meanwhile (4)
-  --probe-every MS     plaintext and stall: each connection sends its next
-                       request this long after the last one was due (stall: 5),
-                       and latency counts from when it was due, so a stall also
-                       counts for the requests it held back (wrk2's correction
-                       for coordinated omission); without it (plaintext), the
-                       next request goes as soon as the answer is in
-  --probe-cpu N        stall, teardown: run the /plaintext probes on core N
-                       (taskset), e.g. the server's, so that the load's own
-                       work (thousands of sockets closing in one exit) cannot
-                       delay them; they then take a little of that core
-  --updates N          bytes: updates to publish (20)
-  --interval MS        bytes: time between updates; polling polls 4x as often (500)
-  --procs N            worker processes (default: one per 15000 connections;
-                       a process may hold at most 20000 open files here)
-  --addrs N            spread connections over 127.0.0.1 .. 127.0.0.N; the server
-                       must listen on 0.0.0.0 (default 1)
-  --hold SECS          capacity: keep the connections open this long (0)
-  --json FILE          write the report as JSON
-  --svg FILE           write a plot: memory against connections (capacity),
-                       latency distribution (echo, fanout, plaintext)
-  -q, --quiet          no progress lines
-  -h, --help           this text
-
+/// What `--help` says after the options.
+const AFTER_HELP: &str = "\
 The load generator reports its own CPU use: a figure measured while it was
 saturated (\"load: saturated\") measures the load generator, not the server.
-Pin the server and the load to different cores (taskset) for steady figures.
-";
+Pin the server and the load to different cores (taskset) for steady figures.";
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
 pub enum Scenario {
+    /// hold --conns idle WebSocket or SSE subscribers of /topics/bench; server
+    /// RSS per connection (/proc/PID/status), kernel socket memory
+    /// (/proc/net/sockstat, /proc/meminfo) apart; then one broadcast must
+    /// reach every connection
     Capacity,
+    /// --conns WebSockets on /ws/echo, each with --inflight messages out;
+    /// messages/s, latency percentiles, every byte compared
     Echo,
+    /// --subs subscribers of /topics/bench, POST /topics/bench at --rate (0:
+    /// as fast as the server accepts); deliveries/s, loss, order, end-to-end
+    /// latency percentiles
     Fanout,
+    /// --conns keep-alive connections, GET /plaintext one at a time;
+    /// requests/s, latency percentiles
     Plaintext,
+    /// does a large fan-out stall other clients? --subs subscribers of
+    /// /topics/bench (SSE unless --proto), --probes keep-alive connections
+    /// asking GET /plaintext every --probe-every ms; then --publishes messages
+    /// of --size (default 1 MiB), each once the one before has reached every
+    /// subscriber. /plaintext latency percentiles during the fan-outs, each
+    /// fan-out's completion time, loss and order; the server's peak RSS
+    /// during them
     Stall,
+    /// how long do many subscribers take to leave? --subs subscribers of
+    /// --topics (SSE unless --proto), --probes paced /plaintext connections;
+    /// then every subscriber's process exits at once (its sockets close
+    /// together): the time until /stats counts them gone, and /plaintext
+    /// latency meanwhile
     Teardown,
+    /// history with a ceiling? --publishes POSTs of --size bytes on one
+    /// keep-alive connection, round robin over --spread topics (flood-0 ..);
+    /// the server's VmRSS and RssAnon before and after, and /stats topics and
+    /// limits.history_bytes after
     Flood,
+    /// bytes on the wire per update: polling, long-polling, SSE, WebSocket
     Bytes,
+    /// draw several reports (JSON) in one SVG: capacity reports as server
+    /// memory against connections, the others as latency distributions
     Plot,
 }
 
@@ -129,7 +73,7 @@ impl Scenario {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
 pub enum Proto {
     Ws,
     Sse,
@@ -143,6 +87,145 @@ impl Proto {
         }
     }
 }
+
+/// flood's bodies.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
+enum BodyKind {
+    /// the payload
+    Text,
+    /// --size line feeds (the body SSE encodes at 7x its size)
+    Lf,
+}
+
+/// The flags as typed; [`parse`] turns them into [`Options`], with the
+/// defaults that depend on the scenario.
+#[derive(Parser, Debug)]
+#[command(
+    name = "pushwire-load",
+    version,
+    about = "pushwire-load: drive a server that speaks the bench protocol and measure it",
+    override_usage = "pushwire-load SCENARIO [options]\n       pushwire-load plot --svg FILE REPORT.json...",
+    after_help = AFTER_HELP,
+    after_long_help = AFTER_HELP,
+    max_term_width = 100,
+    // A flag given twice takes its last value: the coordinator hands its
+    // workers the user's arguments with its own appended.
+    args_override_self = true
+)]
+struct Cli {
+    /// what to measure
+    #[arg(value_enum, value_name = "SCENARIO")]
+    scenario: Scenario,
+    /// plot: the reports (JSON) to draw
+    #[arg(value_name = "REPORT.json")]
+    inputs: Vec<PathBuf>,
+    /// the server
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    target: String,
+    /// the server's process: its CPU time and RSS (with its child processes)
+    /// are read from /proc; without it the server figures are left out
+    #[arg(long, value_name = "PID")]
+    server_pid: Option<u32>,
+    /// the server's name in reports and plots [default: the target]
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// capacity and fanout: subscriber protocol [default: ws; stall and
+    /// teardown: sse]
+    #[arg(long, value_enum, value_name = "ws|sse")]
+    proto: Option<Proto>,
+    /// the topics subscribers subscribe to, one stream each (/topics/A,B: a
+    /// multi-topic stream); publishes go to the first. Several topics need
+    /// --proto sse where messages are checked (capacity, fanout, stall):
+    /// multi-topic WebSocket frames are JSON
+    #[arg(long, value_name = "A,B,...", default_value = "bench", value_parser = topic_list)]
+    topics: Topics,
+    /// connections: capacity (10000), echo (100), plaintext (64)
+    #[arg(long, value_name = "N", value_parser = positive)]
+    conns: Option<usize>,
+    /// subscribers: fanout (1000), stall (2000), teardown (16000)
+    #[arg(long, value_name = "N", value_parser = positive)]
+    subs: Option<usize>,
+    /// echo: messages in flight per connection
+    #[arg(long, value_name = "N", default_value = "1", value_parser = positive)]
+    inflight: usize,
+    /// message size, at least 34 (64; stall and flood: 1048576)
+    #[arg(long, value_name = "BYTES")]
+    size: Option<usize>,
+    /// measured time for echo, fanout, plaintext (a number, `s` optional)
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    duration: Duration,
+    /// unmeasured time before it
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = seconds)]
+    warmup: Duration,
+    /// fanout publishes per second; 0 = as fast as accepted
+    #[arg(long, value_name = "N", default_value = "0", value_parser = rate, allow_negative_numbers = true)]
+    rate: f64,
+    /// fanout: publish requests in flight at --rate 0
+    #[arg(long, value_name = "N", default_value = "16", value_parser = positive)]
+    pipeline: usize,
+    /// fanout at --rate 0: publishes not yet delivered to every subscriber, at
+    /// most; keeps a slower load generator from turning into loss
+    #[arg(long, value_name = "N", default_value = "256", value_parser = positive)]
+    window: usize,
+    /// stall: messages to publish, one fan-out at a time (3); flood: POSTs
+    /// (1500)
+    #[arg(long, value_name = "N", value_parser = positive)]
+    publishes: Option<usize>,
+    /// flood: topics the publishes go to, round robin
+    #[arg(long, value_name = "N", default_value = "1", value_parser = positive)]
+    spread: usize,
+    /// flood: the payload, or --size line feeds (the body SSE encodes at 7x
+    /// its size)
+    #[arg(long, value_enum, value_name = "text|lf", default_value = "text")]
+    body: BodyKind,
+    /// stall: /plaintext connections measuring meanwhile
+    #[arg(long, value_name = "N", default_value = "4", value_parser = positive)]
+    probes: usize,
+    /// plaintext and stall: each connection sends its next request this long
+    /// after the last one was due (stall: 5), and latency counts from when it
+    /// was due, so a stall also counts for the requests it held back (wrk2's
+    /// correction for coordinated omission); without it (plaintext), the next
+    /// request goes as soon as the answer is in
+    #[arg(long, value_name = "MS", value_parser = milliseconds)]
+    probe_every: Option<Duration>,
+    /// stall, teardown: run the /plaintext probes on core N (taskset), e.g.
+    /// the server's, so that the load's own work (thousands of sockets closing
+    /// in one exit) cannot delay them; they then take a little of that core
+    #[arg(long, value_name = "N")]
+    probe_cpu: Option<usize>,
+    /// bytes: updates to publish
+    #[arg(long, value_name = "N", default_value = "20", value_parser = positive)]
+    updates: usize,
+    /// bytes: time between updates; polling polls 4x as often
+    #[arg(long, value_name = "MS", default_value = "500", value_parser = positive)]
+    interval: usize,
+    /// worker processes [default: one per 15000 connections; a process may
+    /// hold at most 20000 open files here]
+    #[arg(long, value_name = "N", value_parser = positive)]
+    procs: Option<usize>,
+    /// spread connections over 127.0.0.1 .. 127.0.0.N; the server must listen
+    /// on 0.0.0.0
+    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u8).range(1..=254))]
+    addrs: u8,
+    /// capacity: keep the connections open this long
+    #[arg(long, value_name = "SECS", default_value = "0", value_parser = seconds)]
+    hold: Duration,
+    /// write the report as JSON
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// write a plot: memory against connections (capacity), latency
+    /// distribution (echo, fanout, plaintext)
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// no progress lines
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// A list of topic names (a type of its own, so that clap takes the whole
+/// list as one value rather than one value per flag).
+#[derive(Clone, Debug)]
+struct Topics(Vec<String>);
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -188,163 +271,74 @@ pub struct Options {
     pub inputs: Vec<PathBuf>,
 }
 
-/// What `parse` found: options to run, or a request for help.
-pub enum Parsed {
-    Run(Box<Options>),
-    Help,
+/// Parses the arguments after the program's name. `Err` is clap's: it
+/// prints itself (help and version on stdout with status 0, mistakes on
+/// stderr with status 2) through [`clap::Error::exit`].
+pub fn parse(args: &[String]) -> Result<Options, clap::Error> {
+    let program = std::iter::once("pushwire-load".to_string());
+    let cli = Cli::try_parse_from(program.chain(args.iter().cloned()))?;
+    let invalid = |msg: String| Cli::command().error(ErrorKind::ValueValidation, msg);
+    options(cli).map_err(invalid)
 }
 
-pub fn parse(args: &[String]) -> Result<Parsed, String> {
-    let mut it = args.iter();
-    let first = it.next().ok_or("no scenario given (try --help)")?;
-    let scenario = match first.as_str() {
-        "-h" | "--help" => return Ok(Parsed::Help),
-        "capacity" => Scenario::Capacity,
-        "echo" => Scenario::Echo,
-        "fanout" => Scenario::Fanout,
-        "plaintext" => Scenario::Plaintext,
-        "stall" => Scenario::Stall,
-        "teardown" => Scenario::Teardown,
-        "flood" => Scenario::Flood,
-        "bytes" => Scenario::Bytes,
-        "plot" => Scenario::Plot,
-        other => {
-            return Err(format!(
-                "unknown scenario '{other}' (capacity, echo, fanout, plaintext, stall, teardown, flood, bytes, plot)"
-            ))
-        }
-    };
-    let mut target = "127.0.0.1:8080".to_string();
-    let mut conns = None;
-    let mut subs = None;
-    let (mut proto, mut size, mut probe_every, mut publishes) = (None, None, None, None);
+/// The options for the scenario: its defaults, and the rules across flags.
+fn options(cli: Cli) -> Result<Options, String> {
+    let scenario = cli.scenario;
     let mut o = Options {
         scenario,
         target: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
         host: String::new(),
-        server_pid: None,
-        name: String::new(),
+        server_pid: cli.server_pid,
+        name: cli.name.unwrap_or_default(),
         proto: Proto::Ws,
-        topics: vec!["bench".to_string()],
+        topics: cli.topics.0,
         conns: 0,
-        inflight: 1,
+        inflight: cli.inflight,
         size: 64,
-        duration: Duration::from_secs(10),
-        warmup: Duration::from_secs(2),
-        rate: 0.0,
-        pipeline: 16,
-        window: 256,
-        updates: 20,
-        interval: Duration::from_millis(500),
+        duration: cli.duration,
+        warmup: cli.warmup,
+        rate: cli.rate,
+        pipeline: cli.pipeline,
+        window: cli.window as u64,
+        updates: cli.updates,
+        interval: Duration::from_millis(cli.interval as u64),
         publishes: 3,
-        probes: 4,
-        probe_cpu: None,
-        spread: 1,
-        lf_body: false,
+        probes: cli.probes,
+        probe_cpu: cli.probe_cpu,
+        spread: cli.spread,
+        lf_body: cli.body == BodyKind::Lf,
         probe_every: None,
-        procs: None,
-        addrs: 1,
-        hold: Duration::ZERO,
-        json: None,
-        svg: None,
-        quiet: false,
-        inputs: Vec::new(),
+        procs: cli.procs,
+        addrs: cli.addrs,
+        hold: cli.hold,
+        json: cli.json,
+        svg: cli.svg,
+        quiet: cli.quiet,
+        inputs: cli.inputs,
     };
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = || -> Result<String, String> {
-            inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{flag} needs a value"))
-        };
-        match flag {
-            "-h" | "--help" => return Ok(Parsed::Help),
-            "-q" | "--quiet" => o.quiet = true,
-            "--target" => target = value()?,
-            "--server-pid" => o.server_pid = Some(number(flag, &value()?)?),
-            "--name" => o.name = value()?,
-            "--proto" => {
-                proto = Some(match value()?.as_str() {
-                    "ws" => Proto::Ws,
-                    "sse" => Proto::Sse,
-                    other => return Err(format!("--proto is ws or sse, not '{other}'")),
-                })
-            }
-            "--conns" => conns = Some(positive(flag, &value()?)?),
-            "--subs" => subs = Some(positive(flag, &value()?)?),
-            "--inflight" => o.inflight = positive(flag, &value()?)?,
-            "--size" => size = Some(number(flag, &value()?)?),
-            "--duration" => o.duration = seconds(flag, &value()?)?,
-            "--warmup" => o.warmup = seconds(flag, &value()?)?,
-            "--rate" => {
-                let v = value()?;
-                o.rate = v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|r| r.is_finite() && *r >= 0.0)
-                    .ok_or(format!("--rate: '{v}' is not a rate ≥ 0"))?;
-            }
-            "--pipeline" => o.pipeline = positive(flag, &value()?)?,
-            "--window" => o.window = positive(flag, &value()?)? as u64,
-            "--publishes" => publishes = Some(positive(flag, &value()?)?),
-            "--spread" => o.spread = positive(flag, &value()?)?,
-            "--probe-cpu" => o.probe_cpu = Some(number(flag, &value()?)?),
-            "--body" => {
-                o.lf_body = match value()?.as_str() {
-                    "text" => false,
-                    "lf" => true,
-                    other => return Err(format!("--body is text or lf, not '{other}'")),
-                }
-            }
-            "--topics" => o.topics = topic_list(&value()?)?,
-            "--probes" => o.probes = positive(flag, &value()?)?,
-            "--probe-every" => {
-                let v = value()?;
-                let ms = v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|ms| ms.is_finite() && *ms > 0.0 && *ms < 1e6)
-                    .ok_or(format!("--probe-every: '{v}' is not a number of ms above 0"))?;
-                probe_every = Some(Duration::from_secs_f64(ms / 1000.0));
-            }
-            "--updates" => o.updates = positive(flag, &value()?)?,
-            "--interval" => o.interval = Duration::from_millis(positive(flag, &value()?)? as u64),
-            "--procs" => o.procs = Some(positive(flag, &value()?)?),
-            "--addrs" => {
-                let v = value()?;
-                o.addrs = v
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|n| *n >= 1 && *n <= 254)
-                    .ok_or(format!("--addrs: '{v}' is not 1..254"))?;
-            }
-            "--hold" => o.hold = seconds(flag, &value()?)?,
-            "--json" => o.json = Some(PathBuf::from(value()?)),
-            "--svg" => o.svg = Some(PathBuf::from(value()?)),
-            _ if scenario == Scenario::Plot && !arg.starts_with('-') => o.inputs.push(PathBuf::from(arg)),
-            _ => return Err(format!("unknown option '{arg}' (try --help)")),
-        }
-    }
     if scenario == Scenario::Plot {
         if o.inputs.is_empty() || o.svg.is_none() {
             return Err("plot needs --svg FILE and at least one report".into());
         }
-        return Ok(Parsed::Run(Box::new(o)));
+        return Ok(o);
+    }
+    if let Some(input) = o.inputs.first() {
+        return Err(format!("unexpected argument '{}': only plot reads reports", input.display()));
     }
     // A stall is the issue's case by default: 1 MiB to 2,000 SSE streams.
     let stall = scenario == Scenario::Stall;
     let sse_default = stall || scenario == Scenario::Teardown;
-    o.proto = proto.unwrap_or(if sse_default { Proto::Sse } else { Proto::Ws });
+    o.proto = cli.proto.unwrap_or(if sse_default { Proto::Sse } else { Proto::Ws });
     // A flood is the issue's case by default: 1,500 × 1 MiB to one topic.
     let large = stall || scenario == Scenario::Flood;
-    o.size = size.unwrap_or(if large { 1 << 20 } else { 64 });
-    o.publishes = publishes.unwrap_or(if scenario == Scenario::Flood { 1500 } else { 3 });
+    o.size = cli.size.unwrap_or(if large { 1 << 20 } else { 64 });
+    o.publishes = cli.publishes.unwrap_or(if scenario == Scenario::Flood { 1500 } else { 3 });
     let checks_messages = matches!(scenario, Scenario::Capacity | Scenario::Fanout | Scenario::Stall);
     if checks_messages && o.proto == Proto::Ws && o.topics.len() > 1 {
         return Err("several --topics need --proto sse here: multi-topic WebSocket frames are JSON".into());
     }
-    o.probe_every = probe_every.or(stall.then_some(Duration::from_millis(5)));
+    o.probe_every = cli.probe_every.or(stall.then_some(Duration::from_millis(5)));
+    let (conns, subs) = (cli.conns, cli.subs);
     o.conns = match scenario {
         Scenario::Fanout => subs.or(conns).unwrap_or(1000),
         Scenario::Stall => subs.or(conns).unwrap_or(2000),
@@ -361,15 +355,15 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             crate::payload::MIN_SIZE
         ));
     }
-    o.target = resolve(&target)?;
-    o.host = target.clone();
+    o.target = resolve(&cli.target)?;
+    o.host = cli.target.clone();
     if o.name.is_empty() {
-        o.name = target;
+        o.name = cli.target;
     }
     if o.addrs > 1 && !o.target.ip().is_loopback() && !o.target.ip().is_unspecified() {
         return Err("--addrs spreads over 127.0.0.x: the target must be a loopback address".into());
     }
-    Ok(Parsed::Run(Box::new(o)))
+    Ok(o)
 }
 
 impl Options {
@@ -397,17 +391,15 @@ impl Options {
 
 /// `a,b,c`: topic names as the bench protocol allows them
 /// (`[A-Za-z0-9_.-]{1,64}`), at most 16 (pushwire's multi-topic limit).
-fn topic_list(v: &str) -> Result<Vec<String>, String> {
+fn topic_list(v: &str) -> Result<Topics, String> {
     let names: Vec<String> = v.split(',').map(String::from).collect();
     let good = |n: &String| {
         (1..=64).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
     };
     if names.len() > 16 || !names.iter().all(good) {
-        return Err(format!(
-            "--topics: '{v}' is not 1 to 16 topic names ([A-Za-z0-9_.-]{{1,64}}) split by commas"
-        ));
+        return Err(format!("'{v}' is not 1 to 16 topic names ([A-Za-z0-9_.-]{{1,64}}) split by commas"));
     }
-    Ok(names)
+    Ok(Topics(names))
 }
 
 fn resolve(target: &str) -> Result<SocketAddr, String> {
@@ -421,22 +413,35 @@ fn resolve(target: &str) -> Result<SocketAddr, String> {
     Ok(addr)
 }
 
-fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
-    v.parse().map_err(|_| format!("{flag}: '{v}' is not a number"))
+fn positive(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{v}' is not a number")),
+    }
 }
 
-fn positive(flag: &str, v: &str) -> Result<usize, String> {
-    number::<usize>(flag, v)
-        .and_then(|n| if n == 0 { Err(format!("{flag} must be at least 1")) } else { Ok(n) })
-}
-
-fn seconds(flag: &str, v: &str) -> Result<Duration, String> {
+/// A number of seconds, `s` optional: `10`, `2.5s`.
+fn seconds(v: &str) -> Result<Duration, String> {
     let s = v.strip_suffix('s').unwrap_or(v);
     s.parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e6)
         .map(Duration::from_secs_f64)
-        .ok_or(format!("{flag}: '{v}' is not a number of seconds"))
+        .ok_or(format!("'{v}' is not a number of seconds"))
+}
+
+/// A number of milliseconds above 0, fractions allowed: `0.5`.
+fn milliseconds(v: &str) -> Result<Duration, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|ms| ms.is_finite() && *ms > 0.0 && *ms < 1e6)
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .ok_or(format!("'{v}' is not a number of ms above 0"))
+}
+
+fn rate(v: &str) -> Result<f64, String> {
+    v.parse::<f64>().ok().filter(|r| r.is_finite() && *r >= 0.0).ok_or(format!("'{v}' is not a rate ≥ 0"))
 }
 
 #[cfg(test)]
@@ -445,10 +450,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<Options, String> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        match parse(&args)? {
-            Parsed::Run(o) => Ok(*o),
-            Parsed::Help => Err("help".into()),
-        }
+        parse(&args).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -476,32 +478,88 @@ mod tests {
         let o = run(&["echo", "--target=127.0.0.1:9", "--inflight", "16", "--duration", "2.5s"]).unwrap();
         assert_eq!((o.target.port(), o.inflight, o.duration), (9, 16, Duration::from_millis(2500)));
         assert_eq!(o.name, "127.0.0.1:9");
+        assert_eq!(run(&["echo", "--conns", "5", "--conns", "7"]).unwrap().conns, 7);
+        let o = run(&["plot", "--svg", "x.svg", "a.json", "b.json"]).unwrap();
+        assert_eq!(o.inputs, [PathBuf::from("a.json"), PathBuf::from("b.json")]);
+        let o =
+            run(&["capacity", "-q", "--addrs", "254", "--hold=1.5", "--body", "lf", "--size", "1"]).unwrap();
+        assert_eq!((o.quiet, o.addrs, o.hold, o.lf_body), (true, 254, Duration::from_millis(1500), true));
     }
 
     #[test]
     fn bad_input_says_what_is_wrong() {
         for (args, error) in [
-            (&["nope"][..], "unknown scenario 'nope'"),
-            (&["echo", "--conns", "0"], "--conns must be at least 1"),
-            (&["echo", "--conns"], "--conns needs a value"),
+            (&["nope"][..], "invalid value 'nope' for '<SCENARIO>'"),
+            (&[], "required arguments were not provided"),
+            (&["echo", "--conns", "0"], "'--conns <N>': must be at least 1"),
+            (&["echo", "--conns", "x"], "'--conns <N>': 'x' is not a number"),
+            (&["echo", "--conns"], "a value is required for '--conns <N>'"),
             (&["echo", "--size", "10"], "--size must be at least 34"),
-            (&["echo", "--proto", "tcp"], "--proto is ws or sse"),
+            (&["echo", "--proto", "tcp"], "[possible values: ws, sse]"),
             (&["echo", "--target", "10.1.2.3:80"], "is not a loopback address"),
-            (&["echo", "--bogus"], "unknown option '--bogus'"),
+            (&["echo", "--bogus"], "unexpected argument '--bogus'"),
+            (&["echo", "a.json"], "only plot reads reports"),
             (&["plot", "a.json"], "plot needs --svg"),
-            (&["fanout", "--rate", "-1"], "--rate: '-1'"),
-            (&["stall", "--probe-every", "0"], "--probe-every: '0'"),
-            (&["stall", "--publishes", "0"], "--publishes must be at least 1"),
+            (&["fanout", "--rate", "-1"], "'-1' is not a rate ≥ 0"),
+            (&["stall", "--probe-every", "0"], "'0' is not a number of ms above 0"),
+            (&["stall", "--publishes", "0"], "'--publishes <N>': must be at least 1"),
             (&["stall", "--proto", "ws", "--topics", "a,b"], "several --topics need --proto sse"),
-            (&["stall", "--topics", "a,,b"], "--topics: 'a,,b'"),
-            (&["stall", "--topics", "a/b"], "--topics: 'a/b'"),
-            (&["flood", "--body", "zeros"], "--body is text or lf"),
+            (&["stall", "--topics", "a,,b"], "'a,,b' is not 1 to 16 topic names"),
+            (&["stall", "--topics", "a/b"], "'a/b' is not 1 to 16 topic names"),
+            (&["capacity", "--addrs", "0"], "'--addrs <N>'"),
+            (&["flood", "--body", "zeros"], "[possible values: text, lf]"),
             (&["flood", "--size", "10"], "--size must be at least 34"),
         ] {
             let got = run(args).err().unwrap_or_default();
             assert!(got.contains(error), "{args:?}: {got}");
         }
-        assert!(matches!(parse(&["--help".to_string()]), Ok(Parsed::Help)));
+        for help in ["--help", "-h"] {
+            let e = parse(&[help.to_string()]).err().map(|e| e.kind());
+            assert_eq!(e, Some(ErrorKind::DisplayHelp), "{help}");
+        }
+    }
+
+    #[test]
+    fn help_names_every_scenario_and_flag() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("Usage: pushwire-load SCENARIO [options]"), "{help}");
+        for scenario in Scenario::value_variants() {
+            assert!(help.contains(&format!("{}:", scenario.name())), "{scenario:?} in {help}");
+        }
+        for flag in [
+            "--target",
+            "--server-pid",
+            "--name",
+            "--proto",
+            "--topics",
+            "--conns",
+            "--subs",
+            "--inflight",
+            "--size",
+            "--duration",
+            "--warmup",
+            "--rate",
+            "--pipeline",
+            "--window",
+            "--publishes",
+            "--spread",
+            "--body",
+            "--probes",
+            "--probe-every",
+            "--probe-cpu",
+            "--updates",
+            "--interval",
+            "--procs",
+            "--addrs",
+            "--hold",
+            "--json",
+            "--svg",
+            "--quiet",
+            "--help",
+        ] {
+            assert!(help.contains(flag), "{flag} in {help}");
+        }
+        assert!(help.contains("load: saturated"));
     }
 
     #[test]

@@ -316,8 +316,8 @@ fn plot_draws_reports_side_by_side() {
 #[test]
 fn bad_input_is_refused_with_a_reason() {
     for (args, says) in [
-        (&["capacity", "--conns", "x"][..], "--conns: 'x' is not a number"),
-        (&["warp"], "unknown scenario 'warp'"),
+        (&["capacity", "--conns", "x"][..], "invalid value 'x' for '--conns <N>': 'x' is not a number"),
+        (&["warp"], "invalid value 'warp' for '<SCENARIO>'"),
         (&["echo", "--target", "192.0.2.1:80"], "not a loopback address"),
     ] {
         let out = load(args);
@@ -339,7 +339,9 @@ fn bad_input_is_refused_with_a_reason() {
     );
     let help = load(&["--help"]);
     assert!(help.status.success());
-    assert!(String::from_utf8_lossy(&help.stdout).contains("usage: pushwire-load SCENARIO"));
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("Usage: pushwire-load SCENARIO [options]"), "{help}");
+    assert!(help.contains("--probe-every <MS>"), "{help}");
 }
 
 #[test]
