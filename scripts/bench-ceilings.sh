@@ -89,7 +89,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 log "building pushwire and pushwire-load (release)"
-(cd "$ROOT" && cargo build --release --quiet --bin pushwire --bin pushwire-load)
+(cd "$ROOT" && cargo build --release --quiet -p pushwire -p pushwire-load)
 [ -x "$BEFORE/target/release/pushwire" ] || die "no BEFORE build at $BEFORE/target/release/pushwire"
 mkdir -p "$OUT/bin"
 cp "$ROOT/target/release/pushwire" "$OUT/bin/pushwire-after"

@@ -105,7 +105,7 @@ if [[ " $SERVERS " == *" node-ws "* ]]; then
   command -v node >/dev/null || die "node not found (the node-ws peer needs Node.js and npm)"
 fi
 log "cargo build --release"
-(cd "$ROOT" && cargo build --release --quiet --bin pushwire --bin pushwire-load)
+(cd "$ROOT" && cargo build --release --quiet -p pushwire -p pushwire-load)
 AXUM_BIN="$ROOT/target/peers/axum/release/axum-peer"
 if [[ " $SERVERS " == *" axum "* ]]; then
   log "building the axum peer"

@@ -6,7 +6,7 @@
 //! ```text
 //!   http/     HTTP/1.1 requests, responses, routing, dates, static-site rules
 //!   ws/       WebSocket (RFC 6455): handshake, frames, masking, UTF-8, receiving
-//!   sse.rs    Server-Sent Events (WHATWG HTML §9.2): the wire format
+//!   sse/      Server-Sent Events (WHATWG HTML §9.2): the encoder and the parser
 //!   hub/      topics, subscribers and history: the publish/subscribe core
 //!   conn/     one connection's state machine: its phase (RFC 9112, RFC 6455
 //!             §7, WHATWG HTML §9.2), deadlines, input, answers and output queue

@@ -1,6 +1,10 @@
 //! HTTP/1.1 (RFC 9110, RFC 9112), sans-IO: bytes in, requests out;
-//! responses in, bytes out.
+//! responses in, bytes out. And the client's side, for the load generator
+//! ([`client`]): requests out, response heads and bodies in, with the same
+//! chunked decoder ([`chunked`]) as the server's request parser.
 
+pub mod chunked;
+pub mod client;
 pub mod date;
 pub mod error;
 pub mod mime;

@@ -21,6 +21,7 @@ use std::borrow::Cow;
 
 use httparse::Header;
 
+use super::chunked::{ChunkError, Dechunk};
 use super::error::HttpError;
 use crate::limits::Limits;
 
@@ -78,7 +79,7 @@ enum Stage {
         head_len: usize,
         framing: Framing,
         continue_sent: bool,
-        dechunk: Dechunk,
+        dechunk: ChunkedBody,
     },
 }
 
@@ -178,7 +179,7 @@ fn parse_head<'b>(
         return Ok(Parse::Partial { send_continue: false });
     };
     let head = Head::parse(&buf[..end], storage, limits)?;
-    let mut dechunk = Dechunk::default();
+    let mut dechunk = ChunkedBody::new(limits);
     let framing = match head.framing {
         None => return Ok(Parse::Complete(head.into_request(Cow::Borrowed(&[])), end)),
         Some(Framing::Length(n)) if buf.len() - end >= n => {
@@ -445,10 +446,6 @@ fn trim(v: &[u8]) -> &[u8] {
     &v[start..end]
 }
 
-/// A chunk-size line, or a trailer field line, may not be longer than this
-/// (chunk extensions are the only unbounded part and we ignore them).
-const MAX_CHUNK_LINE: usize = 4096;
-
 /// The raw bytes of a chunked body, framing included, may be at most twice
 /// the body limit plus 64 KiB. The decoded body is capped by `max_body`, but
 /// the raw bytes are held until the request ends, and ignored chunk
@@ -458,120 +455,44 @@ fn max_raw_chunked(max_body: usize) -> usize {
     max_body.saturating_mul(2).saturating_add(64 * 1024)
 }
 
-/// The chunked decoder of RFC 9112 §7.1, fed the raw body bytes received so
-/// far (always from the start of the body) and remembering where it stopped.
-///
-/// ```text
-/// chunked-body = *chunk last-chunk trailer-section CRLF
-/// chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
-/// last-chunk   = 1*("0") [ chunk-ext ] CRLF
-/// ```
-#[derive(Default, Debug)]
-struct Dechunk {
+/// A chunked request body (RFC 9112 §7.1) as it arrives: the raw bytes
+/// received so far (always from the start of the body) are fed to the
+/// shared [`Dechunk`] from where it stopped, and the decoded body is kept
+/// until the request is whole.
+#[derive(Debug)]
+struct ChunkedBody {
     /// Raw bytes consumed so far.
     read: usize,
-    state: ChunkState,
-    /// Total trailer bytes so far, capped like a head.
-    trailer: usize,
+    dechunk: Dechunk,
     body: Vec<u8>,
 }
 
-#[derive(Default, Debug, Clone, Copy)]
-enum ChunkState {
-    #[default]
-    Size,
-    Data(usize),
-    DataEnd,
-    Trailer,
-}
+impl ChunkedBody {
+    /// The decoded body is capped by `max_body` (413), the trailer section
+    /// like a head (431).
+    fn new(limits: &Limits) -> ChunkedBody {
+        let max_body = u64::try_from(limits.max_body).unwrap_or(u64::MAX);
+        ChunkedBody { read: 0, dechunk: Dechunk::new(max_body, limits.max_head), body: Vec::new() }
+    }
 
-impl Dechunk {
     /// Decodes what it can; `Some(raw_len)` once the whole body is in.
     fn feed(&mut self, raw: &[u8], limits: &Limits) -> Result<Option<usize>, HttpError> {
-        loop {
-            // What is not consumed yet is at most a line or the data being
-            // read, so capping what was consumed caps what is held.
-            if self.read > max_raw_chunked(limits.max_body) {
-                return Err(HttpError::BodyTooLarge);
-            }
-            let rest = &raw[self.read..];
-            match self.state {
-                ChunkState::Size => {
-                    let Some(line) = line(rest)? else { return Ok(None) };
-                    self.read += line.len() + 2;
-                    let size = chunk_size(line)?;
-                    if self.body.len().saturating_add(size) > limits.max_body {
-                        return Err(HttpError::BodyTooLarge);
-                    }
-                    self.state = if size == 0 { ChunkState::Trailer } else { ChunkState::Data(size) };
-                }
-                ChunkState::Data(left) => {
-                    if rest.is_empty() {
-                        return Ok(None);
-                    }
-                    let n = left.min(rest.len());
-                    self.body.extend_from_slice(&rest[..n]);
-                    self.read += n;
-                    self.state = if n == left { ChunkState::DataEnd } else { ChunkState::Data(left - n) };
-                }
-                ChunkState::DataEnd => match rest {
-                    [b'\r', b'\n', ..] => {
-                        self.read += 2;
-                        self.state = ChunkState::Size;
-                    }
-                    [] | [b'\r'] => return Ok(None),
-                    _ => return Err(HttpError::BadChunk),
-                },
-                ChunkState::Trailer => {
-                    // RFC 9112 §7.1.2: trailer fields may be discarded; we
-                    // read past them, bounded like a head.
-                    let Some(line) = line(rest)? else { return Ok(None) };
-                    self.read += line.len() + 2;
-                    self.trailer += line.len() + 2;
-                    if self.trailer > limits.max_head {
-                        return Err(HttpError::HeadTooLarge);
-                    }
-                    if line.is_empty() {
-                        return Ok(Some(self.read));
-                    }
-                    if !line.contains(&b':') {
-                        return Err(HttpError::BadChunk);
-                    }
-                }
-            }
+        let fresh = raw.get(self.read..).unwrap_or_default();
+        self.read += self.dechunk.feed(fresh, &mut self.body).map_err(|e| match e {
+            ChunkError::BodyTooLarge => HttpError::BodyTooLarge,
+            ChunkError::TrailersTooLarge => HttpError::HeadTooLarge,
+            _ => HttpError::BadChunk,
+        })?;
+        if self.dechunk.is_done() {
+            return Ok(Some(self.read));
         }
+        // What is not decoded is skipped framing, so capping what was
+        // consumed caps what the caller holds for this request.
+        if self.read > max_raw_chunked(limits.max_body) {
+            return Err(HttpError::BodyTooLarge);
+        }
+        Ok(None)
     }
-}
-
-/// The next CRLF-terminated line, without its CRLF. Chunked framing is where
-/// request smuggling lives, so a bare LF or CR inside the line is an error
-/// here, not a leniency.
-fn line(rest: &[u8]) -> Result<Option<&[u8]>, HttpError> {
-    match rest.iter().position(|&b| b == b'\n') {
-        Some(0) => Err(HttpError::BadChunk),
-        // The cap holds whether the line arrived whole or in pieces.
-        Some(i) if i > MAX_CHUNK_LINE => Err(HttpError::BadChunk),
-        Some(i) if rest[i - 1] == b'\r' && !rest[..i - 1].contains(&b'\r') => Ok(Some(&rest[..i - 1])),
-        Some(_) => Err(HttpError::BadChunk),
-        None if rest.len() > MAX_CHUNK_LINE => Err(HttpError::BadChunk),
-        None => Ok(None),
-    }
-}
-
-/// `chunk-size [ chunk-ext ]`: hex digits, then nothing or `;` extensions
-/// (ignored: RFC 9112 §7.1.1 "A recipient MUST ignore unrecognized chunk
-/// extensions"). At most 15 hex digits, so the size cannot overflow.
-fn chunk_size(line: &[u8]) -> Result<usize, HttpError> {
-    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-    if digits == 0 || digits > 15 {
-        return Err(HttpError::BadChunk);
-    }
-    let ext = trim(&line[digits..]);
-    if !(ext.is_empty() || ext[0] == b';') {
-        return Err(HttpError::BadChunk);
-    }
-    let hex = std::str::from_utf8(&line[..digits]).map_err(|_| HttpError::BadChunk)?;
-    usize::from_str_radix(hex, 16).map_err(|_| HttpError::BadChunk)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::http::chunked::MAX_LINE as MAX_CHUNK_LINE;
 use crate::limits::MAX_HEADERS;
 
 /// What a parsed request says, owned, so results of different calls compare.
@@ -242,7 +243,13 @@ fn malformed_chunked_bodies() {
         (b"5\nhello\r\n0\r\n\r\n", HttpError::BadChunk),
         (b"5\r\nhelloXX0\r\n\r\n", HttpError::BadChunk),
         (b"5 x\r\nhello\r\n", HttpError::BadChunk),
-        (b"1000000000000000\r\n", HttpError::BadChunk),
+        // RFC 9112 §7.1: "Recipients MUST anticipate potentially large
+        // hexadecimal numerals and prevent parsing errors due to integer
+        // conversion overflows": past 64 bits the size is malformed; a
+        // size that fits (2^60, or one with many leading zeros) is only
+        // too large.
+        (b"10000000000000000\r\n", HttpError::BadChunk),
+        (b"1000000000000000\r\n", HttpError::BodyTooLarge),
         (b"-5\r\n", HttpError::BadChunk),
         (b"3\r\nabc\r\n0\r\nno colon\r\n\r\n", HttpError::BadChunk),
         (b"5\r\nhel\rlo\r\n", HttpError::BadChunk),
@@ -253,6 +260,9 @@ fn malformed_chunked_bodies() {
         req.extend_from_slice(body);
         assert_eq!(once(&req), Err(*want), "{}", String::from_utf8_lossy(body));
     }
+    // Leading zeros do not count against a size: `1*HEXDIG`.
+    let zeros = [&head[..], b"00000000000000000000000000000003\r\nabc\r\n0\r\n\r\n"].concat();
+    assert_eq!(done(&zeros).body, b"abc");
 }
 
 #[test]

@@ -20,6 +20,8 @@ pub enum WsError {
     UnknownOpcode(u8),
     /// §5.1: a client frame without the MASK bit.
     UnmaskedFrame,
+    /// §5.1, on the client's side: a server frame with the MASK bit.
+    MaskedFrame,
     /// §5.5: a control frame with a payload over 125 bytes.
     ControlTooLong,
     /// §5.5: a control frame without FIN.
@@ -64,6 +66,7 @@ impl WsError {
             ReservedBits
             | UnknownOpcode(_)
             | UnmaskedFrame
+            | MaskedFrame
             | ControlTooLong
             | FragmentedControl
             | NonMinimalLength
@@ -83,6 +86,7 @@ impl WsError {
             ReservedBits => "reserved bits set without a negotiated extension",
             UnknownOpcode(_) => "unknown opcode",
             UnmaskedFrame => "client frames must be masked",
+            MaskedFrame => "server frames must not be masked",
             ControlTooLong => "control frame payload over 125 bytes",
             FragmentedControl => "control frames must not be fragmented",
             NonMinimalLength => "payload length not minimally encoded",
@@ -116,10 +120,11 @@ impl std::error::Error for WsError {}
 mod tests {
     use super::*;
 
-    const ALL: [WsError; 15] = [
+    const ALL: [WsError; 16] = [
         WsError::ReservedBits,
         WsError::UnknownOpcode(3),
         WsError::UnmaskedFrame,
+        WsError::MaskedFrame,
         WsError::ControlTooLong,
         WsError::FragmentedControl,
         WsError::NonMinimalLength,

@@ -21,9 +21,17 @@
 //! the bytes that show it have arrived. Rules that need the connection's
 //! state (fragmentation, message size) are the [`Receiver`]'s.
 //!
+//! Both ends speak the same framing but mask in one direction only (§5.1,
+//! §5.3), so the decoder is told which end it reads for ([`Role`], as
+//! tungstenite's): the server ([`decode_header`], its hot path) refuses
+//! unmasked frames, the client ([`decode_header_as`]`(Role::Client, ..)`)
+//! refuses masked ones. A client's frames are encoded by [`encode_masked`],
+//! with a masking key the caller brings: this crate reads no entropy source.
+//!
 //! [`Receiver`]: super::session::Receiver
 
 use super::error::WsError;
+use super::mask::unmask;
 
 /// §5.5: "All control frames MUST have a payload length of 125 bytes or less
 /// and MUST NOT be fragmented."
@@ -89,6 +97,16 @@ impl TryFrom<u8> for OpCode {
     }
 }
 
+/// Which end of the connection this is: it decides which way frames are
+/// masked (§5.1).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    /// Reads masked frames, sends unmasked ones.
+    Server,
+    /// Reads unmasked frames, sends masked ones.
+    Client,
+}
+
 /// One decoded frame header.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct FrameHeader {
@@ -97,16 +115,27 @@ pub struct FrameHeader {
     /// RSV1-3 as the low three bits (always 0 once decoded: no extensions).
     pub rsv: u8,
     pub opcode: OpCode,
-    /// The masking key (always present once decoded: client frames are masked).
+    /// The masking key: always present in a frame a server decoded (client
+    /// frames are masked), never in one a client decoded.
     pub mask: Option<[u8; 4]>,
     /// The payload length in bytes.
     pub len: u64,
 }
 
-/// Decodes the header at the front of `buf`: the header and its length in
-/// bytes, `Ok(None)` when more bytes are needed (nothing is consumed until
-/// it succeeds), or the first rule the bytes break.
+/// Decodes the header of a client's frame at the front of `buf`, as the
+/// server reads it: [`decode_header_as`] for [`Role::Server`].
+#[inline]
 pub fn decode_header(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, WsError> {
+    decode_header_as(Role::Server, buf)
+}
+
+/// Decodes the header at the front of `buf`, as `role` reads it: the header
+/// and its length in bytes, `Ok(None)` when more bytes are needed (nothing
+/// is consumed until it succeeds), or the first rule the bytes break.
+/// Inlined, so that the server's call, whose role is a constant, keeps no
+/// branch on it.
+#[inline]
+pub fn decode_header_as(role: Role, buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, WsError> {
     let Some(&b0) = buf.first() else { return Ok(None) };
     let fin = b0 & 0x80 != 0;
     let rsv = (b0 >> 4) & 0x7;
@@ -125,11 +154,18 @@ pub fn decode_header(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, WsError
     }
 
     let Some(&b1) = buf.get(1) else { return Ok(None) };
-    // §5.1: "The server MUST close the connection upon receiving a frame that
-    // is not masked. In this case, a server MAY send a Close frame with a
-    // status code of 1002 (protocol error)".
-    if b1 & 0x80 == 0 {
-        return Err(WsError::UnmaskedFrame);
+    let masked = b1 & 0x80 != 0;
+    match role {
+        // §5.1: "The server MUST close the connection upon receiving a frame
+        // that is not masked. In this case, a server MAY send a Close frame
+        // with a status code of 1002 (protocol error)".
+        Role::Server if !masked => return Err(WsError::UnmaskedFrame),
+        // §5.1: "A server MUST NOT mask any frames that it sends to the
+        // client. A client MUST close a connection if it detects a masked
+        // frame. In this case, it MAY use the status code 1002 (protocol
+        // error)".
+        Role::Client if masked => return Err(WsError::MaskedFrame),
+        Role::Server | Role::Client => {}
     }
     let len7 = b1 & 0x7f;
     // §5.5: "All control frames MUST have a payload length of 125 bytes or
@@ -144,6 +180,9 @@ pub fn decode_header(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, WsError
     else {
         return Ok(None);
     };
+    if role == Role::Client {
+        return Ok(Some((FrameHeader { fin, rsv, opcode, mask: None, len }, at)));
+    }
     // §5.3: "The masking key is a 32-bit value chosen at random by the client."
     let Some(&mask) = buf.get(at..).and_then(<[u8]>::first_chunk::<4>) else { return Ok(None) };
     Ok(Some((FrameHeader { fin, rsv, opcode, mask: Some(mask), len }, at + 4)))
@@ -172,6 +211,33 @@ pub fn frame_remaining(buf: &[u8]) -> u64 {
             header.saturating_sub(have)
         }
     }
+}
+
+/// One whole frame as a client reads it; the payload borrows the caller's
+/// buffer (a server's frames are not masked, so there is nothing to undo).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Frame<'a> {
+    pub fin: bool,
+    pub opcode: OpCode,
+    pub payload: &'a [u8],
+}
+
+/// Decodes the whole server frame at the front of `buf`, as a client reads
+/// it: `Ok(None)` until its header and payload have arrived, then the frame
+/// and the bytes it used. Every rule the header breaks is reported as soon
+/// as its bytes are here ([`decode_header_as`]), and a payload longer than
+/// `max` ([`WsError::MessageTooLarge`], §10.4) before it is awaited, so a
+/// bad header never makes the caller buffer. Rules across frames
+/// (fragmentation, UTF-8 of a text message) are the caller's.
+pub fn decode_from_server(buf: &[u8], max: u64) -> Result<Option<(Frame<'_>, usize)>, WsError> {
+    let Some((header, at)) = decode_header_as(Role::Client, buf)? else { return Ok(None) };
+    if header.len > max {
+        return Err(WsError::MessageTooLarge);
+    }
+    let end = usize::try_from(header.len).ok().and_then(|len| len.checked_add(at));
+    let Some(end) = end else { return Err(WsError::MessageTooLarge) };
+    let Some(payload) = buf.get(at..end) else { return Ok(None) };
+    Ok(Some((Frame { fin: header.fin, opcode: header.opcode, payload }, end)))
 }
 
 /// What can be wrong with an encoded payload length.
@@ -218,7 +284,8 @@ pub fn decode_length(buf: &[u8], len7: u8) -> Result<Option<(u64, usize)>, Lengt
     }))
 }
 
-/// Appends a server frame header. §5.1: "A server MUST NOT mask any frames
+/// Appends a server frame header (a client's, once [`encode_masked`] has
+/// set its MASK bit). §5.1: "A server MUST NOT mask any frames
 /// that it sends to the client." The length uses the fewest bytes (§5.2).
 pub fn encode_header(fin: bool, opcode: OpCode, len: usize, out: &mut Vec<u8>) {
     out.push(u8::from(fin) << 7 | opcode.bits());
@@ -231,6 +298,27 @@ pub fn encode_header(fin: bool, opcode: OpCode, len: usize, out: &mut Vec<u8>) {
         out.push(127);
         out.extend_from_slice(&(len as u64).to_be_bytes());
     }
+}
+
+/// Appends a whole unfragmented client frame, masked. §5.1: "a client MUST
+/// mask all frames that it sends to the server"; §5.2: "Mask: 1 bit. Defines
+/// whether the "Payload data" is masked. If set to 1, a masking key is
+/// present in masking-key"; §5.3: the key, then the payload XORed with it.
+/// §5.3: "The masking key is a 32-bit value chosen at random by the client
+/// [...] The unpredictability of the masking key is essential": the caller
+/// draws it (this crate reads no entropy source).
+pub fn encode_masked(opcode: OpCode, payload: &[u8], mask: [u8; 4], out: &mut Vec<u8>) {
+    debug_assert!(!opcode.is_control() || payload.len() <= MAX_CONTROL_PAYLOAD);
+    let start = out.len();
+    encode_header(true, opcode, payload.len(), out);
+    // The MASK bit is the high bit of the byte after FIN and the opcode.
+    if let Some(b1) = out.get_mut(start + 1) {
+        *b1 |= 0x80;
+    }
+    out.extend_from_slice(&mask);
+    let body = out.len();
+    out.extend_from_slice(payload);
+    unmask(&mut out[body..], mask, 0);
 }
 
 /// Appends a whole unfragmented server frame. A control frame's payload

@@ -276,3 +276,157 @@ fn frame_remaining_takes_a_partial_frame_to_its_end_and_no_further() {
     }
     assert_eq!(buf.len(), frame.len());
 }
+
+// The client's side (Role::Client): unmasked frames in, masked frames out.
+
+/// Decodes the server frame `bytes` whole as a client, checks every proper
+/// prefix says "not yet", and that bytes after the frame are left alone.
+fn from_server_split(bytes: &[u8]) -> (bool, OpCode, Vec<u8>) {
+    for cut in 0..bytes.len() {
+        assert_eq!(decode_from_server(&bytes[..cut], u64::MAX), Ok(None), "cut {cut}");
+    }
+    let more = [bytes, &[0x81, 0x00]].concat();
+    let Ok(Some((frame, used))) = decode_from_server(&more, u64::MAX) else { panic!("{bytes:x?}") };
+    assert_eq!(used, bytes.len());
+    (frame.fin, frame.opcode, frame.payload.to_vec())
+}
+
+#[test]
+fn client_reads_the_rfc_unmasked_frames() {
+    let hello = b"Hello".to_vec();
+    #[rustfmt::skip]
+    let cases: &[(&[u8], bool, OpCode, &[u8])] = &[
+        // §5.7: "A single-frame unmasked text message"
+        (&[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f], true, OpCode::Text, &hello),
+        // "A fragmented unmasked text message"
+        (&[0x01, 0x03, 0x48, 0x65, 0x6c], false, OpCode::Text, b"Hel"),
+        (&[0x80, 0x02, 0x6c, 0x6f], true, OpCode::Continuation, b"lo"),
+        // "Unmasked Ping request"
+        (&[0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f], true, OpCode::Ping, &hello),
+        (&[0x8a, 0x00], true, OpCode::Pong, b""),
+        (&[0x88, 0x02, 0x03, 0xe8], true, OpCode::Close, &[0x03, 0xe8]),
+    ];
+    for &(bytes, fin, opcode, payload) in cases {
+        assert_eq!(from_server_split(bytes), (fin, opcode, payload.to_vec()), "{bytes:x?}");
+        let header = FrameHeader { fin, rsv: 0, opcode, mask: None, len: payload.len() as u64 };
+        assert_eq!(decode_header_as(Role::Client, bytes), Ok(Some((header, 2))));
+    }
+}
+
+#[test]
+fn client_reads_the_rfc_long_lengths() {
+    // §5.7: "256 bytes binary message in a single unmasked frame: 0x82 0x7E
+    // 0x0100 [256 bytes of binary data]"; "64KiB binary message in a single
+    // unmasked frame: 0x82 0x7F 0x0000000000010000 [65536 bytes]"
+    let data: Vec<u8> = (0..65536u32).map(|i| (i % 251) as u8).collect();
+    let short = [&[0x82, 0x7e, 0x01, 0x00][..], &data[..256]].concat();
+    assert_eq!(from_server_split(&short), (true, OpCode::Binary, data[..256].to_vec()));
+    let long = [&[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0][..], &data].concat();
+    let whole = Frame { fin: true, opcode: OpCode::Binary, payload: &data };
+    assert_eq!(decode_from_server(&long, u64::MAX), Ok(Some((whole, long.len()))));
+    assert_eq!(decode_from_server(&long[..long.len() - 1], u64::MAX), Ok(None));
+    assert_eq!(decode_from_server(&long[..10], u64::MAX), Ok(None));
+}
+
+#[test]
+fn a_masked_frame_from_the_server_fails_the_client_and_an_unmasked_one_the_server() {
+    // §5.7's masked "Hello": what a client sends, so what a server reads...
+    let masked = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+    assert_eq!(decode_header_as(Role::Server, &masked).unwrap().unwrap().0.mask, Some(MASK));
+    // ... and what a client must refuse at the byte that shows the MASK bit.
+    assert_eq!(decode_header_as(Role::Client, &masked[..1]), Ok(None));
+    for end in 2..=masked.len() {
+        assert_eq!(decode_header_as(Role::Client, &masked[..end]), Err(WsError::MaskedFrame), "end {end}");
+        assert_eq!(decode_from_server(&masked[..end], u64::MAX), Err(WsError::MaskedFrame));
+    }
+    assert_eq!(WsError::MaskedFrame.close_code(), 1002);
+    // The unmasked "Hello" the other way round.
+    let unmasked = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
+    assert_eq!(decode_header_as(Role::Server, &unmasked), Err(WsError::UnmaskedFrame));
+    assert_eq!(decode_header(&unmasked), Err(WsError::UnmaskedFrame));
+}
+
+#[test]
+fn client_header_rules_fail_at_the_byte_that_breaks_them() {
+    #[rustfmt::skip]
+    let cases: &[(&[u8], WsError)] = &[
+        (&[0xc1], WsError::ReservedBits),
+        (&[0x91], WsError::ReservedBits),
+        (&[0x83], WsError::UnknownOpcode(0x3)),
+        (&[0x8b], WsError::UnknownOpcode(0xb)),
+        (&[0x08], WsError::FragmentedControl),
+        (&[0x09], WsError::FragmentedControl),
+        (&[0x89, 0x7e], WsError::ControlTooLong),
+        (&[0x88, 0x7f], WsError::ControlTooLong),
+        (&[0x82, 0x7e, 0x00, 0x7d], WsError::NonMinimalLength),
+        (&[0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0xff, 0xff], WsError::NonMinimalLength),
+        (&[0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0], WsError::LengthHighBit),
+    ];
+    for &(bytes, error) in cases {
+        let decides = match error {
+            WsError::ControlTooLong => 2,
+            WsError::NonMinimalLength | WsError::LengthHighBit => bytes.len(),
+            _ => 1,
+        };
+        for cut in 0..decides {
+            assert_eq!(decode_from_server(&bytes[..cut], u64::MAX), Ok(None), "{bytes:x?} cut {cut}");
+        }
+        for end in decides..=bytes.len() {
+            assert_eq!(decode_from_server(&bytes[..end], u64::MAX), Err(error), "{bytes:x?} end {end}");
+        }
+    }
+}
+
+#[test]
+fn max_bounds_the_payload_before_it_arrives() {
+    assert_eq!(decode_from_server(&[0x81, 0x05], 4), Err(WsError::MessageTooLarge));
+    assert_eq!(decode_from_server(&[0x81, 0x05], 5), Ok(None));
+    assert_eq!(decode_from_server(&[0x82, 0x7e, 0x01, 0x00], 255), Err(WsError::MessageTooLarge));
+    let huge = [0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+    assert_eq!(decode_from_server(&huge, 1 << 20), Err(WsError::MessageTooLarge));
+    assert_eq!(decode_from_server(&huge, u64::MAX), Ok(None));
+    let hello = Frame { fin: true, opcode: OpCode::Text, payload: b"Hello" };
+    assert_eq!(decode_from_server(b"\x81\x05Hello", 5), Ok(Some((hello, 7))));
+}
+
+#[test]
+fn rfc_masked_frames_are_our_client_encoding() {
+    // §5.7: "A single-frame masked text message 0x81 0x85 0x37 0xfa 0x21 0x3d
+    // 0x7f 0x9f 0x4d 0x51 0x58"; what was in the buffer stays.
+    let mut out = vec![0xaa];
+    encode_masked(OpCode::Text, b"Hello", MASK, &mut out);
+    assert_eq!(out, [0xaa, 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+    // "Masked Pong response": the same payload, opcode 0xA.
+    let pong = encoded(|out| encode_masked(OpCode::Pong, b"Hello", MASK, out));
+    assert_eq!(pong, [0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+    // And the server reads back what the client wrote.
+    let (header, at) = decode_split(&pong);
+    assert_eq!(header, FrameHeader { fin: true, rsv: 0, opcode: OpCode::Pong, mask: Some(MASK), len: 5 });
+    let mut payload = pong[at..].to_vec();
+    unmask(&mut payload, MASK, 0);
+    assert_eq!(payload, b"Hello");
+}
+
+#[test]
+fn client_encoding_uses_minimal_lengths_and_masks_the_payload() {
+    let mask = [1, 2, 3, 4];
+    #[rustfmt::skip]
+    let cases: &[(usize, &[u8])] = &[
+        (0, &[0x82, 0x80]),
+        (125, &[0x82, 0xfd]),
+        (126, &[0x82, 0xfe, 0x00, 0x7e]),
+        (65535, &[0x82, 0xfe, 0xff, 0xff]),
+        (65536, &[0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 0]),
+    ];
+    for &(len, header) in cases {
+        let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        let out = encoded(|out| encode_masked(OpCode::Binary, &payload, mask, out));
+        assert_eq!(&out[..header.len()], header, "len {len}");
+        assert_eq!(out[header.len()..header.len() + 4], mask, "len {len}");
+        let mut body = out[header.len() + 4..].to_vec();
+        unmask(&mut body, mask, 0);
+        assert_eq!(body, payload, "len {len}");
+    }
+    let close = encoded(|out| encode_masked(OpCode::Close, &[0x03, 0xe8], [0; 4], out));
+    assert_eq!(close, [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
+}

@@ -1,8 +1,8 @@
-//! WebSocket (RFC 6455), server side, sans-IO: request in → handshake answer
-//! out; bytes in → messages and control frames out; messages in → frame
-//! bytes appended to the caller's buffer. Nothing here touches a socket or a
-//! clock: pings, pong deadlines and close grace periods are the driver's
-//! timers.
+//! WebSocket (RFC 6455), sans-IO, the server's side (and the client's, for
+//! the load generator): request in → handshake answer out; bytes in →
+//! messages and control frames out; messages in → frame bytes appended to
+//! the caller's buffer. Nothing here touches a socket or a clock: pings,
+//! pong deadlines and close grace periods are the driver's timers.
 //!
 //! Implemented:
 //! - §4.2.1-§4.2.2, §4.4 opening handshake ([`handshake`]): GET over
@@ -20,6 +20,10 @@
 //!   fragmented message may allocate, given by the caller at each read, and
 //!   a deadline for a message from its first byte to its last, from the
 //!   `now` the caller gives.
+//! - the client's side, for the load generator: the §4.1 request, key and
+//!   expected accept value ([`client`]); masked frames out
+//!   ([`encode_masked`]) and unmasked ones in, a masked one refused
+//!   ([`decode_header_as`] with [`Role::Client`], [`decode_from_server`]).
 //! - §7.4 close status codes ([`close`]), including the IANA-registered
 //!   1012-1014.
 //! - §5.6, §8.1 UTF-8 validation that fails at the first bad byte, across
@@ -32,11 +36,10 @@
 //! - extensions (§9), so no permessage-deflate (RFC 7692): RSV bits must be 0
 //!   and `Sec-WebSocket-Extensions` is ignored;
 //! - subprotocols (`Sec-WebSocket-Protocol` is ignored and none is selected);
-//! - the client side (masking our frames, checking a 101, reading unmasked
-//!   frames);
 //! - sending fragmented messages (every message we send is one frame);
 //! - WebSocket over HTTP/2 (RFC 8441).
 
+pub mod client;
 pub mod close;
 pub mod error;
 pub mod frame;
@@ -47,7 +50,10 @@ pub mod utf8;
 
 pub use close::{parse_close, valid_code};
 pub use error::WsError;
-pub use frame::{decode_header, encode, encode_close, encode_header, frame_remaining, FrameHeader, OpCode};
+pub use frame::{
+    decode_from_server, decode_header, decode_header_as, encode, encode_close, encode_header, encode_masked,
+    frame_remaining, Frame, FrameHeader, OpCode, Role,
+};
 pub use handshake::{accept_key, is_upgrade, Refusal};
 pub use mask::unmask;
 pub use session::{Incoming, Receiver, Step};

@@ -326,7 +326,7 @@ pub fn post_once(opts: &Options, body: &[u8]) -> Result<u16, String> {
         .map_err(|e| format!("POST: connect {}: {e}", opts.target))?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
     let mut req = Vec::new();
-    crate::wire::http::request(
+    pushwire_proto::http::client::request(
         "POST",
         &opts.host,
         &opts.pub_path(),
@@ -339,7 +339,7 @@ pub fn post_once(opts: &Options, body: &[u8]) -> Result<u16, String> {
     let mut chunk = [0u8; 4096];
     loop {
         if let Some(head) =
-            crate::wire::http::parse_head(&buf, false).map_err(|e| format!("POST answer: {e}"))?
+            pushwire_proto::http::client::parse_head(&buf, false).map_err(|e| format!("POST answer: {e}"))?
         {
             // RFC 9110 §15.2: interim answers come before the real one.
             if head.is_interim() {
@@ -364,11 +364,11 @@ pub fn get_once(opts: &Options, path: &str) -> Result<(u16, Vec<u8>), String> {
         .map_err(|e| format!("GET {path}: connect {}: {e}", opts.target))?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
     let mut req = Vec::new();
-    crate::wire::http::request("GET", &opts.host, path, &[("Connection", "close")], b"", &mut req);
+    pushwire_proto::http::client::request("GET", &opts.host, path, &[("Connection", "close")], b"", &mut req);
     stream.write_all(&req).map_err(|e| format!("GET {path}: {e}"))?;
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf).map_err(|e| format!("GET {path}: {e}"))?;
-    let head = crate::wire::http::parse_head(&buf, false)
+    let head = pushwire_proto::http::client::parse_head(&buf, false)
         .map_err(|e| format!("GET {path} answer: {e}"))?
         .ok_or(format!("GET {path}: the server closed before a whole answer head"))?;
     Ok((head.status, buf[head.len..].to_vec()))
@@ -381,7 +381,7 @@ pub fn stats(opts: &Options) -> Result<Value, String> {
         return Err(format!("GET /stats answered {status}"));
     }
     let text = String::from_utf8(body).map_err(|_| "GET /stats: not UTF-8".to_string())?;
-    pushwire::json::parse(&text).map_err(|e| format!("GET /stats: {e}"))
+    serde_json::from_str(&text).map_err(|e| format!("GET /stats: {e}"))
 }
 
 #[cfg(test)]

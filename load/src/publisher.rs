@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use crate::cli::Options;
 use crate::payload;
-use crate::wire::body::BodyReader;
-use crate::wire::http;
 use crate::worker::unix_ns;
+use pushwire_proto::http::client as http;
+use pushwire_proto::http::client::BodyReader;
 
 /// Shared between the publisher thread and the coordinator.
 #[derive(Default)]

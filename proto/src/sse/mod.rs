@@ -8,8 +8,12 @@
 //! the stream's response head (SPEC §4). Field values that could break the
 //! framing are made safe here, never trusted: see [`clean_field`].
 //!
-//! Does not implement: the client side (parsing), which lives in tests and in
-//! the load generator.
+//! The client side, the parser of §9.2.6, is [`parse`] (the load generator
+//! reads every stream with it).
+
+pub mod parse;
+
+pub use parse::Parser;
 
 /// One event as the publisher gave it.
 #[derive(Clone, Copy, Debug, Default)]

@@ -17,10 +17,11 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use crate::cli::{Options, Proto, Scenario};
 use crate::hist::Hist;
 use crate::procfs;
-use crate::wire::body::{BodyReader, Dechunk};
-use crate::wire::http;
-use crate::wire::sse;
-use crate::wire::ws;
+use pushwire_proto::http::chunked::Dechunk;
+use pushwire_proto::http::client as http;
+use pushwire_proto::http::client::BodyReader;
+use pushwire_proto::sse;
+use pushwire_proto::ws::client;
 
 const WAKER: Token = Token(usize::MAX);
 /// Connections still in their handshake, at most: more would only overflow
@@ -402,9 +403,11 @@ impl Worker {
         client.stage = Stage::Handshake;
         match self.role {
             Role::WsSubscriber => {
-                ws::handshake_request(&host, &path, &ws::key(index as u64), &mut client.out)
+                client::handshake_request(&host, &path, &client::key(index as u64), &mut client.out)
             }
-            Role::Echo => ws::handshake_request(&host, "/ws/echo", &ws::key(index as u64), &mut client.out),
+            Role::Echo => {
+                client::handshake_request(&host, "/ws/echo", &client::key(index as u64), &mut client.out)
+            }
             Role::SseSubscriber => {
                 http::request("GET", &host, &path, &[("Accept", "text/event-stream")], b"", &mut client.out)
             }

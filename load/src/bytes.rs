@@ -23,10 +23,11 @@ use crate::cli::Options;
 use crate::payload;
 use crate::report::{arr, int, num, obj, s, Value};
 use crate::run::{self, Ticker};
-use crate::wire::body::{BodyReader, Dechunk};
-use crate::wire::http::{self, Body};
-use crate::wire::sse;
-use crate::wire::ws::{self, OpCode};
+use pushwire_proto::http::chunked::Dechunk;
+use pushwire_proto::http::client::BodyReader;
+use pushwire_proto::http::client::{self as http, Body};
+use pushwire_proto::sse;
+use pushwire_proto::ws::{self, client, OpCode};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Method {
@@ -271,13 +272,7 @@ fn start_id(opts: &Options) -> Result<u64, String> {
     if !(200..300).contains(&status) {
         return Err(format!("POST /topics/bench answered {status}"));
     }
-    let id =
-        std::str::from_utf8(&body).ok().and_then(|b| pushwire::json::parse(b).ok()).and_then(|v| {
-            match v.get("id") {
-                Some(Value::Number(n)) => Some(*n as u64),
-                _ => None,
-            }
-        });
+    let id = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("id").and_then(Value::as_u64));
     Ok(id.unwrap_or(0))
 }
 
@@ -323,12 +318,12 @@ fn poll(method: Method, opts: &Options, mut since: u64, stop: &AtomicBool) -> Re
         if t.requests == 1 {
             (t.setup_up, t.setup_down) = (conn.up - up, conn.down - down);
         }
-        let text = String::from_utf8(body).map_err(|_| "a poll answer is not UTF-8")?;
-        let events = pushwire::json::parse(&text).map_err(|e| format!("a poll answer is not JSON: {e}"))?;
+        let events: Value =
+            serde_json::from_slice(&body).map_err(|e| format!("a poll answer is not JSON: {e}"))?;
         let Value::Array(events) = events else { return Err("a poll answer is not an array".into()) };
         for event in &events {
-            if let Some(Value::Number(id)) = event.get("id") {
-                since = since.max(*id as u64);
+            if let Some(id) = event.get("id").and_then(Value::as_u64) {
+                since = since.max(id);
             }
             if let Some(Value::String(data)) = event.get("data") {
                 t.updates += u64::from(payload::read(data.as_bytes()).is_some());
@@ -343,9 +338,9 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
     let mut t = Tally::default();
     let mut conn = Conn::open(opts)?;
     let mut req = Vec::new();
-    let key = ws::key(0x6279_7465);
+    let key = client::key(0x6279_7465);
     match method {
-        Method::WebSocket => ws::handshake_request(&opts.host, "/topics/bench", &key, &mut req),
+        Method::WebSocket => client::handshake_request(&opts.host, "/topics/bench", &key, &mut req),
         _ => http::request(
             "GET",
             &opts.host,
@@ -375,7 +370,7 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
         Method::WebSocket => {
             head.status == 101
                 && head.upgrade_websocket
-                && head.accept.as_deref() == Some(ws::expected_accept(&key).as_str())
+                && head.accept.as_deref() == Some(client::expected_accept(&key).as_str())
         }
         _ => head.status == 200 && head.event_stream,
     };
@@ -387,7 +382,7 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
     let setup_down = conn.down - (conn.buf.len() - head.len) as u64;
     (t.setup_up, t.setup_down) = (conn.up, setup_down);
     conn.buf.drain(..head.len);
-    let mut dechunk = (head.body == Body::Chunked).then(Dechunk::new);
+    let mut dechunk = (head.body == Body::Chunked).then(|| Dechunk::new(u64::MAX, usize::MAX));
     let mut parser = sse::Parser::new();
     let mut plain = Vec::new();
     while !stop.load(Ordering::Relaxed) {
@@ -396,14 +391,16 @@ fn stream(method: Method, opts: &Options, stop: &AtomicBool) -> Result<Tally, St
                 let mut pong = Vec::new();
                 let mut used = 0;
                 while let Some((frame, n)) =
-                    ws::decode(&conn.buf[used..], 1 << 20).map_err(|e| e.to_string())?
+                    ws::decode_from_server(&conn.buf[used..], 1 << 20).map_err(|e| e.to_string())?
                 {
                     used += n;
                     match frame.opcode {
                         OpCode::Text | OpCode::Binary => {
                             t.updates += u64::from(payload::read(frame.payload).is_some())
                         }
-                        OpCode::Ping => ws::encode(OpCode::Pong, frame.payload, [1, 2, 3, 4], &mut pong),
+                        OpCode::Ping => {
+                            ws::encode_masked(OpCode::Pong, frame.payload, [1, 2, 3, 4], &mut pong)
+                        }
                         OpCode::Close => return Err("the server closed the WebSocket".into()),
                         _ => {}
                     }

@@ -1,16 +1,24 @@
-//! The run report as JSON: built with short helpers, written pretty enough
-//! to diff and read, and read back (by path) when comparing runs.
+//! The run report as JSON (serde_json's `Value`, members in the order they
+//! were built): built with short helpers, written pretty enough to diff and
+//! read, and read back (by path) when comparing runs.
 
-pub use pushwire::json::Value;
-use pushwire::json::{push_number, push_str};
+pub use serde_json::Value;
 
 /// Pretty JSON (2-space indent, one member per line; arrays of numbers on
-/// one line), newline at end. Non-finite numbers are written as null.
+/// one line), newline at end. serde_json's own pretty printer puts every
+/// number of a time series on a line of its own; this layout is the one the
+/// reports in docs/bench/results/ have always had.
 pub fn to_pretty(v: &Value) -> String {
     let mut out = String::new();
     write_value(&mut out, v, 0);
     out.push('\n');
     out
+}
+
+/// A string as serde_json writes it, quoted and escaped.
+fn push_str(out: &mut String, text: &str) {
+    // Serializing a str cannot fail.
+    out.push_str(&serde_json::to_string(text).unwrap_or_default());
 }
 
 fn indent(out: &mut String, depth: usize) {
@@ -21,13 +29,13 @@ fn write_value(out: &mut String, v: &Value, depth: usize) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        // push_number writes NaN and the infinities as null.
-        Value::Number(n) => push_number(out, *n),
+        Value::Number(n) => out.push_str(&n.to_string()),
         Value::String(text) => push_str(out, text),
         Value::Array(items) if items.is_empty() => out.push_str("[]"),
         // A series of numbers (a time series, percentile points) stays on
-        // one line, so a report is not thousands of lines tall.
-        Value::Array(items) if items.iter().all(|i| matches!(i, Value::Number(_))) => {
+        // one line, so a report is not thousands of lines tall; a null in
+        // it is a number JSON cannot carry (NaN, an infinity).
+        Value::Array(items) if items.iter().all(|i| matches!(i, Value::Number(_) | Value::Null)) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -75,15 +83,23 @@ pub fn obj(members: Vec<(&str, Value)>) -> Value {
 }
 
 /// Any number that converts to `f64` without loss (u32, i32, f32, f64);
-/// counters that are u64 go through [`int`].
+/// counters that are u64 go through [`int`]. A whole number is written
+/// without a fraction (`2`, not `2.0`), as JavaScript would; NaN and the
+/// infinities, which JSON cannot carry, are null.
 pub fn num(n: impl Into<f64>) -> Value {
-    Value::Number(n.into())
+    let n: f64 = n.into();
+    // 2^53: every integer up to it is an f64 exactly.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if n.fract() == 0.0 && n.abs() <= EXACT {
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
 }
 
-/// A u64 as a JSON number. Exact up to 2^53 (9·10^15: no byte or ns count
-/// of a run comes near it); above that, rounded to the nearest f64.
+/// A u64 as a JSON number, exactly.
 pub fn int(n: u64) -> Value {
-    Value::Number(n as f64)
+    Value::from(n)
 }
 
 pub fn s(text: &str) -> Value {
@@ -108,7 +124,7 @@ pub fn path<'a>(v: &'a Value, dotted: &str) -> Option<&'a Value> {
 /// The number at a dotted path, if there is one there.
 pub fn path_num(v: &Value, dotted: &str) -> Option<f64> {
     match path(v, dotted)? {
-        Value::Number(n) => Some(*n),
+        Value::Number(n) => n.as_f64(),
         _ => None,
     }
 }
@@ -116,7 +132,10 @@ pub fn path_num(v: &Value, dotted: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pushwire::json::parse;
+
+    fn parse(text: &str) -> serde_json::Result<Value> {
+        serde_json::from_str(text)
+    }
 
     fn sample() -> Value {
         obj(vec![
@@ -172,6 +191,9 @@ mod tests {
         let v = sample();
         let text = to_pretty(&v);
         assert_eq!(parse(&text).expect("own output parses"), v);
+        // Members keep the order they were built in.
+        let Value::Object(members) = &v else { panic!("an object") };
+        assert_eq!(members.keys().next().map(String::as_str), Some("scenario"));
         assert!(text.ends_with("}\n"));
     }
 
@@ -186,14 +208,18 @@ mod tests {
 
     #[test]
     fn big_integers() {
-        assert_eq!(to_pretty(&int(9_007_199_254_740_993)), "9007199254740992\n");
+        assert_eq!(to_pretty(&int(9_007_199_254_740_993)), "9007199254740993\n");
+        assert_eq!(to_pretty(&int(u64::MAX)), "18446744073709551615\n");
+        assert_eq!(to_pretty(&num(2.0)), "2\n");
+        assert_eq!(to_pretty(&num(-0.0)), "0\n");
+        assert_eq!(to_pretty(&num(1e300)), "1e+300\n");
         assert_eq!(to_pretty(&int(60_000_000_000)), "60000000000\n");
     }
 
     #[test]
     fn dotted_paths() {
         let v = parse(&to_pretty(&sample())).expect("parses");
-        assert_eq!(path(&v, "server.rss_per_conn"), Some(&Value::Number(2150.25)));
+        assert_eq!(path(&v, "server.rss_per_conn"), Some(&num(2150.25)));
         assert_eq!(path_num(&v, "server.rss_per_conn"), Some(2150.25));
         assert_eq!(path_num(&v, "clients"), Some(10_000.0));
         assert_eq!(path_num(&v, "server.tree.pids.1"), Some(2.0));

@@ -12,7 +12,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
     let mut title = String::new();
     for input in &opts.inputs {
         let text = std::fs::read_to_string(input).map_err(|e| format!("{}: {e}", input.display()))?;
-        let report = pushwire::json::parse(&text).map_err(|e| format!("{}: {e}", input.display()))?;
+        let report: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", input.display()))?;
         let scenario =
             string(&report, "scenario").ok_or(format!("{}: not a pushwire-load report", input.display()))?;
         let name = string(&report, "server").unwrap_or_else(|| input.display().to_string());
@@ -56,7 +56,7 @@ fn pairs(report: &Value, at: &str, scale: f64) -> Vec<(f64, f64)> {
         .iter()
         .filter_map(|item| match item {
             Value::Array(xy) => match xy.as_slice() {
-                [Value::Number(x), Value::Number(y)] => Some((*x, y * scale)),
+                [x, y] => Some((x.as_f64()?, y.as_f64()? * scale)),
                 _ => None,
             },
             _ => None,

@@ -10,7 +10,9 @@
 //!              └─► report (JSON), svg (plot)
 //! ```
 //!
-//! The wire formats are sans-IO (`wire/`) and tested with byte vectors.
+//! The wire formats, from the client's side, are pushwire-proto's (HTTP
+//! requests, response heads and bodies, WebSocket frames, the SSE event
+//! stream): sans-IO and tested there with byte vectors.
 #![forbid(unsafe_code)]
 
 mod bytes;
@@ -30,28 +32,21 @@ mod run;
 mod stall;
 mod svg;
 mod teardown;
-mod wire;
 mod worker;
 
 use std::process::ExitCode;
 
-use cli::{Parsed, Scenario};
+use cli::Scenario;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("__worker") {
         return worker_main(&args[1..]);
     }
+    // Help and version go to stdout (status 0), mistakes to stderr (2).
     let opts = match cli::parse(&args) {
-        Ok(Parsed::Run(opts)) => opts,
-        Ok(Parsed::Help) => {
-            print!("{}", cli::HELP);
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("pushwire-load: {e}");
-            return ExitCode::from(2);
-        }
+        Ok(opts) => opts,
+        Err(e) => e.exit(),
     };
     let result = match opts.scenario {
         Scenario::Capacity => capacity::run(&opts, &args),
@@ -82,13 +77,13 @@ fn worker_main(args: &[String]) -> ExitCode {
     };
     let rest = args.get(3..).unwrap_or_default();
     let opts = match cli::parse(rest) {
-        Ok(Parsed::Run(opts)) => opts,
-        _ => {
-            eprintln!("pushwire-load: worker: bad arguments");
+        Ok(opts) => opts,
+        Err(e) => {
+            eprintln!("pushwire-load: worker: bad arguments: {e}");
             return ExitCode::from(2);
         }
     };
-    match worker::main(first, count, *opts) {
+    match worker::main(first, count, opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pushwire-load: worker: {e}");

@@ -17,8 +17,6 @@
 //! parsed in place; only a line cut by the end of a feed is copied. Buffers
 //! are cleared, never freed, so a steady stream allocates nothing.
 
-// Until the rest of pushwire-load uses every accessor.
-
 use std::borrow::Cow;
 
 /// UTF-8 of U+FEFF. §9.2.6: "One leading U+FEFF BYTE ORDER MARK character
@@ -64,19 +62,16 @@ impl Parser {
     }
 
     /// Comment lines seen (lines starting with ':').
-    #[cfg(test)]
     pub fn comments(&self) -> u64 {
         self.comments
     }
 
     /// The value of the last valid `retry` field, in milliseconds.
-    #[cfg(test)]
     pub fn retry(&self) -> Option<u64> {
         self.retry
     }
 
     /// The last event ID buffer: it survives dispatch, as the spec says.
-    #[cfg(test)]
     pub fn last_event_id(&self) -> &str {
         &self.last_event_id
     }

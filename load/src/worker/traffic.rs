@@ -8,10 +8,11 @@ use super::{unix_ns, Role, Stage, Worker, MAX_MESSAGE};
 /// as a corrupted message.
 const MAX_GAP: u64 = 1 << 40;
 use crate::payload;
-use crate::wire::body::{BodyReader, Dechunk};
-use crate::wire::http::{self, Body};
-use crate::wire::sse;
-use crate::wire::ws::{self, OpCode};
+use pushwire_proto::http::chunked::Dechunk;
+use pushwire_proto::http::client::BodyReader;
+use pushwire_proto::http::client::{self as http, Body};
+use pushwire_proto::sse;
+use pushwire_proto::ws::{self, client, OpCode};
 
 impl Worker {
     /// Handles the bytes `data` of connection `i`; returns how many it used.
@@ -55,7 +56,7 @@ impl Worker {
             Role::WsSubscriber | Role::Echo => {
                 head.status == 101
                     && head.upgrade_websocket
-                    && head.accept.as_deref() == Some(ws::expected_accept(&ws::key(index)).as_str())
+                    && head.accept.as_deref() == Some(client::expected_accept(&client::key(index)).as_str())
             }
             _ => head.status == 200 && head.event_stream,
         };
@@ -79,7 +80,9 @@ impl Worker {
         if self.role == Role::SseSubscriber {
             client.sse = Some(Box::new(sse::Parser::new()));
             if head.body == Body::Chunked {
-                client.dechunk = Some(Dechunk::new());
+                // An event stream has no end, so no size cap; the decoder
+                // keeps no bytes, and the SSE parser's buffer is bounded.
+                client.dechunk = Some(Dechunk::new(u64::MAX, usize::MAX));
             }
         }
         self.pending -= 1;
@@ -93,7 +96,7 @@ impl Worker {
     fn ws_frames(&mut self, i: usize, data: &[u8]) -> Option<usize> {
         let mut used = 0;
         loop {
-            let (frame, n) = match ws::decode(&data[used..], MAX_MESSAGE) {
+            let (frame, n) = match ws::decode_from_server(&data[used..], MAX_MESSAGE) {
                 Ok(Some(f)) => f,
                 Ok(None) => return Some(used),
                 Err(e) => {
@@ -132,17 +135,27 @@ impl Worker {
                     // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an
                     // endpoint MUST send a Pong frame in response".
                     let client = &mut self.clients[i];
-                    ws::encode(OpCode::Pong, frame.payload, mask_for(client.next), &mut client.out);
+                    ws::encode_masked(OpCode::Pong, frame.payload, mask_for(client.next), &mut client.out);
                 }
                 OpCode::Pong => {}
                 OpCode::Close => {
                     // §5.5.1: "If an endpoint receives a Close frame and did
                     // not previously send a Close frame, the endpoint MUST send
                     // a Close frame in response", usually echoing the code.
-                    let (code, _) = ws::close_body(frame.payload);
+                    // §7.1.5: a Close with no code is "considered to be
+                    // 1005", which no endpoint may send: the answer has none.
+                    // A body no endpoint may send (§5.5.1, §7.4) fails the
+                    // connection.
+                    let code = match ws::parse_close(frame.payload) {
+                        Ok(close) => close.map(|(code, _)| code),
+                        Err(e) => {
+                            self.fail_ws(i, e.close_code(), format!("bad close frame: {e}"));
+                            return None;
+                        }
+                    };
                     let client = &mut self.clients[i];
                     let body = code.map(u16::to_be_bytes);
-                    ws::encode(
+                    ws::encode_masked(
                         OpCode::Close,
                         body.as_ref().map_or(&[][..], |b| &b[..]),
                         mask_for(client.next),
@@ -169,7 +182,7 @@ impl Worker {
     /// frame it can, then drops the TCP connection.
     fn fail_ws(&mut self, i: usize, code: u16, why: String) {
         let client = &mut self.clients[i];
-        ws::encode(OpCode::Close, &code.to_be_bytes(), mask_for(client.next), &mut client.out);
+        ws::encode_masked(OpCode::Close, &code.to_be_bytes(), mask_for(client.next), &mut client.out);
         self.flush(i);
         self.fail(i, why);
     }
@@ -346,7 +359,7 @@ impl Worker {
         let msg = &mut self.msg_scratch;
         msg.clear();
         payload::write(seq, unix_ns(), self.opts.size, msg);
-        ws::encode(OpCode::Text, msg, mask_for(seq), &mut client.out);
+        ws::encode_masked(OpCode::Text, msg, mask_for(seq), &mut client.out);
         if self.measuring {
             self.c.sent += 1;
         }

@@ -235,10 +235,8 @@ mod tests {
         let args: Vec<String> = ["stall", "--target", "127.0.0.1:9", "--probes", "3", "--probe-every", "2.5"]
             .map(String::from)
             .into();
-        let Ok(crate::cli::Parsed::Run(opts)) = crate::cli::parse(&args) else { panic!("parse") };
-        let Ok(crate::cli::Parsed::Run(probe)) = crate::cli::parse(&probe_args(&opts)) else {
-            panic!("probe")
-        };
+        let opts = crate::cli::parse(&args).expect("parse");
+        let probe = crate::cli::parse(&probe_args(&opts)).expect("probe");
         assert_eq!(probe.scenario, crate::cli::Scenario::Plaintext);
         assert_eq!((probe.conns, probe.target), (3, opts.target));
         assert_eq!(probe.probe_every, Some(Duration::from_micros(2500)));

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use common::Server;
-use pushwire::json::{self, Value};
+use serde_json::Value;
 
 fn load(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pushwire-load")).args(args).output().expect("run pushwire-load")
@@ -37,12 +37,12 @@ fn report(server: &Server, scenario: &str, extra: &[&str]) -> Value {
         let svg = std::fs::read_to_string(&svg_path).unwrap();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"), "{svg}");
     }
-    json::parse(&std::fs::read_to_string(&json_path).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap()
 }
 
 fn num(v: &Value, name: &str) -> f64 {
     match v.get(name) {
-        Some(Value::Number(n)) => *n,
+        Some(Value::Number(n)) => n.as_f64().unwrap(),
         other => panic!("{name}: {other:?} in {v:?}"),
     }
 }
@@ -75,11 +75,11 @@ fn capacity_holds_every_connection_and_the_broadcast_reaches_all() {
         let Some(Value::Array(curve)) = r.get("memory_curve") else { panic!("no curve") };
         assert_eq!(
             curve.first().and_then(|p| if let Value::Array(p) = p { p.first().cloned() } else { None }),
-            Some(Value::Number(0.0))
+            Some(Value::from(0))
         );
         assert_eq!(
             curve.last().and_then(|p| if let Value::Array(p) = p { p.first().cloned() } else { None }),
-            Some(Value::Number(300.0))
+            Some(Value::from(300))
         );
     }
 }
@@ -106,7 +106,7 @@ fn capacity_spreads_over_processes_and_loopback_addresses() {
         dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let r = json::parse(&std::fs::read_to_string(&dir).unwrap()).unwrap();
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&dir).unwrap()).unwrap();
     assert_eq!(num(&r, "load_procs"), 3.0);
     assert_eq!(num(&r, "connected"), 200.0);
     assert_eq!(num(&r, "broadcast_reached"), 200.0);
@@ -187,7 +187,7 @@ fn stall_measures_plaintext_while_every_large_message_reaches_every_subscriber()
         assert_eq!(num(&r, "closed_by_server"), 0.0);
         let Some(Value::Array(fanouts)) = r.get("fanout_ms") else { panic!("{r:?}") };
         assert_eq!(fanouts.len(), 3, "one completion time per message");
-        assert!(fanouts.iter().all(|f| matches!(f, Value::Number(ms) if *ms > 0.0)));
+        assert!(fanouts.iter().all(|f| f.as_f64().is_some_and(|ms| ms > 0.0)));
         // A second of probing before the first publish: 2 probes every 5 ms.
         let quiet = r.get("plaintext_quiet").unwrap();
         assert!(num(quiet, "count") > 0.0);
@@ -303,7 +303,7 @@ fn plot_draws_reports_side_by_side() {
     std::fs::create_dir_all(&dir).unwrap();
     let (pa, pb, svg) = (dir.join("a.json"), dir.join("b.json"), dir.join("both.svg"));
     for (path, v) in [(&pa, &a), (&pb, &b)] {
-        std::fs::write(path, to_json(v)).unwrap();
+        std::fs::write(path, serde_json::to_string(v).unwrap()).unwrap();
     }
     let out = load(&["plot", "--svg", svg.to_str().unwrap(), pa.to_str().unwrap(), pb.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -313,34 +313,11 @@ fn plot_draws_reports_side_by_side() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-fn to_json(v: &Value) -> String {
-    let mut out = String::new();
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => json::push_number(&mut out, *n),
-        Value::String(s) => json::push_str(&mut out, s),
-        Value::Array(items) => {
-            out.push('[');
-            out.push_str(&items.iter().map(to_json).collect::<Vec<_>>().join(","));
-            out.push(']');
-        }
-        Value::Object(members) => {
-            out.push('{');
-            let parts: Vec<String> =
-                members.iter().map(|(k, v)| format!("{}:{}", json::string(k), to_json(v))).collect();
-            out.push_str(&parts.join(","));
-            out.push('}');
-        }
-    }
-    out
-}
-
 #[test]
 fn bad_input_is_refused_with_a_reason() {
     for (args, says) in [
-        (&["capacity", "--conns", "x"][..], "--conns: 'x' is not a number"),
-        (&["warp"], "unknown scenario 'warp'"),
+        (&["capacity", "--conns", "x"][..], "invalid value 'x' for '--conns <N>': 'x' is not a number"),
+        (&["warp"], "invalid value 'warp' for '<SCENARIO>'"),
         (&["echo", "--target", "192.0.2.1:80"], "not a loopback address"),
     ] {
         let out = load(args);
@@ -362,7 +339,9 @@ fn bad_input_is_refused_with_a_reason() {
     );
     let help = load(&["--help"]);
     assert!(help.status.success());
-    assert!(String::from_utf8_lossy(&help.stdout).contains("usage: pushwire-load SCENARIO"));
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("Usage: pushwire-load SCENARIO [options]"), "{help}");
+    assert!(help.contains("--probe-every <MS>"), "{help}");
 }
 
 #[test]
@@ -389,7 +368,7 @@ fn refused_publishes_are_reported_as_refused_not_as_lost() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("POST answered 401"), "{stderr}");
-    let r = json::parse(&std::fs::read_to_string(&dir).unwrap()).unwrap();
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&dir).unwrap()).unwrap();
     assert!(num(&r, "refused") > 0.0);
     assert_eq!(num(&r, "refused"), num(&r, "published"));
     assert_eq!(num(&r, "lost"), 0.0);
@@ -429,7 +408,7 @@ fn scripted_ws_server(
             .expect("a Sec-WebSocket-Key")
             .trim()
             .to_string();
-        let accept = pushwire::ws::accept_key(key.as_bytes());
+        let accept = pushwire_proto::ws::accept_key(key.as_bytes());
         let answer = format!(
             "{before_101}HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
         );

@@ -19,9 +19,9 @@ use crate::cli::Options;
 use crate::payload;
 use crate::report::{int, num, obj, path_num, s, Value};
 use crate::run::{self, Ticker};
-use crate::wire::body::BodyReader;
-use crate::wire::http;
 use crate::worker::unix_ns;
+use pushwire_proto::http::client as http;
+use pushwire_proto::http::client::BodyReader;
 
 /// The longest a single answer may take.
 const ANSWER_LIMIT: Duration = Duration::from_secs(30);
@@ -74,7 +74,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
 
     let opt = |v: Option<u64>| v.map_or(Value::Null, int);
     let delta = |a: Option<u64>, b: Option<u64>| match (a, b) {
-        (Some(a), Some(b)) => Value::Number(b as f64 - a as f64),
+        (Some(a), Some(b)) => num(b as f64 - a as f64),
         _ => Value::Null,
     };
     let stat = |v: &Value, p: &str| path_num(v, p).map_or(Value::Null, num);
