@@ -20,7 +20,10 @@
 #
 # Env: SERVERS ("pushwire nchan node-ws axum"), SCENARIOS (all, see below),
 #      DURATION (10), WARMUP (2), CONNS (10000), SUBS (1000), OUT
-#      (target/bench), SERVER_CPU (0), LOAD_CPU (1), BASE_PORT (18400).
+#      (target/bench), SERVER_CPU (0), LOAD_CPU (1), BASE_PORT (18400),
+#      PUSHWIRE_BIN (the pushwire binary to measure; default this tree's
+#      release build: another build, e.g. an older commit's, is measured by
+#      the same load generator).
 # Usage: scripts/bench.sh      (Ctrl-C stops everything it started)
 set -euo pipefail
 
@@ -114,7 +117,8 @@ fi
 mkdir -p "$OUT"
 BIN="$OUT/bin"
 mkdir -p "$BIN"
-cp "$ROOT/target/release/pushwire" "$ROOT/target/release/pushwire-load" "$BIN/"
+cp "${PUSHWIRE_BIN:-$ROOT/target/release/pushwire}" "$BIN/pushwire"
+cp "$ROOT/target/release/pushwire-load" "$BIN/"
 
 # --- 2. run -------------------------------------------------------------------
 start_server() {  # kind port
