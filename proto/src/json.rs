@@ -1,6 +1,8 @@
-//! Just enough JSON (RFC 8259) for our routes: strings escaped per §7 and
-//! numbers written as JavaScript writes them, both appended to the caller's
-//! buffer; and a small strict parser for request bodies ([`parse`]).
+//! Just enough JSON (RFC 8259) for our routes: strings escaped per §7,
+//! appended to the caller's buffer (the hot path: poll answers, multi-topic
+//! frames). Numbers written as JavaScript writes them and a small strict
+//! parser ([`parse`]) serve pushwire-load only, until it moves to a crate of
+//! its own with serde_json; the server reads JSON bodies with serde_json.
 //!
 //! The parser implements the whole grammar of RFC 8259 §2-§7 and nothing
 //! more: no comments, no trailing commas, no single quotes, no `NaN` or

@@ -10,7 +10,7 @@
 //!   hub/      topics, subscribers and history: the publish/subscribe core
 //!   timer.rs  a hierarchical timer wheel
 //!   limits.rs every cap and timeout, named, with its reason
-//!   json.rs   JSON for the hot path (escaping) and small bodies
+//!   json.rs   JSON string escaping for the hot path (and pushwire-load's parser, for now)
 //!   key.rs, key_map.rs  connection keys and a map keyed by them
 //! ```
 //!

@@ -22,6 +22,7 @@
 //!   If-Modified-Since header field if the received field value is not a
 //!   valid HTTP-date").
 
+// `io::Write` for `&mut [u8]`: httpdate's Display written into a byte array.
 use std::io::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
