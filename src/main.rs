@@ -9,7 +9,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 fn main() -> ExitCode {
-    let (config, level) = match cli::parse(std::env::args().skip(1), |k| std::env::var(k).ok()) {
+    let (config, level) = match cli::parse(std::env::args_os().skip(1), |k| std::env::var_os(k)) {
         Ok(Cli::Run { config, log_level }) => (config, log_level),
         Ok(Cli::Help) => {
             print!("{}", cli::help());
@@ -20,7 +20,8 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("pushwire: {e}");
+            // clap's message: `error: …`, the usage line, a pointer to --help.
+            let _ = e.print();
             return ExitCode::from(2);
         }
     };

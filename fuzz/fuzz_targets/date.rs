@@ -1,5 +1,7 @@
-//! HTTP-date: what `parse` accepts, `format` writes back to the same second;
-//! every second from 1970 to the end of 9999 survives format then parse.
+//! HTTP-date (pushwire-proto's wrapper around httpdate): arbitrary bytes never
+//! panic it; what `parse` accepts, `format` writes back to the same second;
+//! every second from 1970 to the end of 9999 survives format then parse, and
+//! later ones clamp to the last second of 9999 (httpdate itself would panic).
 
 #![no_main]
 

@@ -12,7 +12,7 @@
 //!             §7, WHATWG HTML §9.2), deadlines, input, answers and output queue
 //!   timer.rs  a hierarchical timer wheel
 //!   limits.rs every cap and timeout, named, with its reason
-//!   json.rs   JSON for the hot path (escaping) and small bodies
+//!   json.rs   JSON string escaping for the hot path
 //!   key.rs, key_map.rs  connection keys and a map keyed by them
 //! ```
 //!

@@ -2,7 +2,7 @@
 //! shop's backend creates an order over plain HTTP, and every seller's open
 //! order list hears of it at once over a WebSocket, where the page pops up
 //! an alert and beeps. It shows a server push started by an HTTP request on
-//! another connection, and a JSON request body read with [`json::parse`].
+//! another connection, and a JSON request body read with serde_json.
 //!
 //! - `GET /sell/webSocket` (WebSocket): "a seller's order list page". The
 //!   server sends nothing on open (the page loads the list itself) and
@@ -13,11 +13,11 @@
 //!   "amount":12.5}`". The order JSON is `{"orderId":"…","buyerName":"…",
 //!   "amount":12.5}`, the push the same fields after `"type":"new-order"`.
 //!   "Invalid JSON or missing fields: `400` with a clear message", as JSON
-//!   `{"error":"…"}`: the parser's rule and byte offset for bad JSON; for a
+//!   `{"error":"…"}`: serde_json's reason, line and column for bad JSON; for a
 //!   body that is not an object, or a field that is missing, repeated, or of
 //!   the wrong kind, the field by name. `buyerName` must be a string that is
 //!   not blank, of at most [`MAX_BUYER_NAME`] characters (kept as sent);
-//!   `amount` a number ≥ 0 (JSON has no NaN or infinity, and the parser
+//!   `amount` a number ≥ 0 (JSON has no NaN or infinity, and serde_json
 //!   refuses numbers beyond `f64`). Other fields are ignored. The body's
 //!   `Content-Type` is not checked (curl's `-d` says form-urlencoded).
 //! - `GET /sell/orders`: "the orders created so far, JSON": an array of
@@ -29,9 +29,9 @@
 //! process; the time keeps ids from a restarted server apart from earlier
 //! ones (unless its clock went back).
 //!
-//! `amount` is written as JavaScript writes numbers ([`json::push_number`]):
-//! `12.5` stays `12.5`, but `30.0` and `12.50` come back as `30` and `12.5`
-//! (the value is kept, not the spelling). An amount is an `f64`, fine for a
+//! `amount` is written as JavaScript writes numbers for every amount a shop
+//! sees ([`amount_number`]): `12.5` stays `12.5`, but `30.0` and `12.50` come
+//! back as `30` and `12.5` (the value is kept, not the spelling). An amount is an `f64`, fine for a
 //! demo and wrong for real money (use integer cents).
 //!
 //! Does not: authenticate sellers or order-makers (anyone may create orders;
@@ -42,11 +42,15 @@
 use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Serialize;
+use serde_json::error::Category;
+use serde_json::{Number, Value};
+
 use super::{Action, Context, End, Reply, Scenario};
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
 use crate::http::route::{Methods, Params};
-use crate::json::{self, Value};
 use crate::key::ConnKey;
 use crate::ws;
 
@@ -114,21 +118,14 @@ impl Orders {
         let (buyer, amount) = match order_fields(body) {
             Ok(fields) => fields,
             Err(why) => {
-                let mut body = String::from("{\"error\":");
-                json::push_str(&mut body, &why);
-                body.push('}');
-                return Response::json(400, body);
+                return Response::json(400, serde_json::json!({ "error": why }).to_string());
             }
         };
         self.created += 1;
         let id = format!("{}-{}", cx.unix_ms, self.created);
-        let mut order = String::from("{\"orderId\":");
-        json::push_str(&mut order, &id);
-        order.push_str(",\"buyerName\":");
-        json::push_str(&mut order, &buyer);
-        order.push_str(",\"amount\":");
-        json::push_number(&mut order, amount);
-        order.push('}');
+        let order = Order { order_id: &id, buyer_name: &buyer, amount: amount_number(amount) };
+        // Strings and numbers only: serialising cannot fail.
+        let order = serde_json::to_string(&order).unwrap_or_default();
 
         // `{"type":"new-order",` then the order's own fields: one frame,
         // shared by every seller.
@@ -162,40 +159,122 @@ impl Orders {
     }
 }
 
+/// An example body, for error messages.
+const EXAMPLE: &str = r#"{"buyerName":"Alice","amount":12.5}"#;
+
+/// An order as answered, kept and pushed: `{"orderId":…,"buyerName":…,"amount":…}`,
+/// in that order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Order<'a> {
+    order_id: &'a str,
+    buyer_name: &'a str,
+    amount: Number,
+}
+
+/// The two fields of a request body, each as written, whatever its kind:
+/// the kinds are checked afterwards, so that each message can name the
+/// field and what it got. Read by hand (not derived) to refuse a repeated
+/// field, which RFC 8259 §4 leaves unpredictable ("names within an object
+/// SHOULD be unique"), and to word every refusal.
+#[derive(Default)]
+struct Body {
+    buyer_name: Option<Value>,
+    amount: Option<Value>,
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(BodyVisitor)
+    }
+}
+
+struct BodyVisitor;
+
+impl<'de> Visitor<'de> for BodyVisitor {
+    type Value = Body;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "a JSON object such as {EXAMPLE}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Body, A::Error> {
+        let mut body = Body::default();
+        while let Some(name) = members.next_key::<String>()? {
+            let slot = match name.as_str() {
+                "buyerName" => &mut body.buyer_name,
+                "amount" => &mut body.amount,
+                _ => {
+                    members.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                return Err(de::Error::custom(format!("field \"{name}\" appears more than once")));
+            }
+            *slot = Some(members.next_value()?);
+        }
+        Ok(body)
+    }
+}
+
+/// What kind of value `v` is, for error messages ("not a string").
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// `buyerName` and `amount` from a request body, or what is wrong with it.
 fn order_fields(body: &[u8]) -> Result<(String, f64), String> {
-    const EXAMPLE: &str = r#"{"buyerName":"Alice","amount":12.5}"#;
     let text = std::str::from_utf8(body)
         .map_err(|e| format!("the body is not UTF-8 (bad byte at offset {})", e.valid_up_to()))?;
     if text.trim_ascii().is_empty() {
         return Err(format!("the body is empty; send a JSON object such as {EXAMPLE}"));
     }
-    let value = json::parse(text).map_err(|e| format!("invalid JSON: {e}"))?;
-    let Value::Object(members) = &value else {
-        return Err(format!("the body must be a JSON object such as {EXAMPLE}, not {}", value.kind()));
-    };
-    let field = |name: &str| -> Result<&Value, String> {
-        let mut found = members.iter().filter(|(n, _)| n == name).map(|(_, v)| v);
-        match (found.next(), found.next()) {
-            (None, _) => Err(format!("missing field \"{name}\"; send a JSON object such as {EXAMPLE}")),
-            (Some(_), Some(_)) => Err(format!("field \"{name}\" appears more than once")),
-            (Some(v), None) => Ok(v),
-        }
-    };
-    let buyer = match field("buyerName")? {
+    let body: Body = serde_json::from_str(text).map_err(|e| match e.classify() {
+        Category::Syntax | Category::Eof => format!("invalid JSON: {e}"),
+        // Not an object, or a repeated field: the message says which.
+        Category::Data | Category::Io => e.to_string(),
+    })?;
+    let missing = |name: &str| format!("missing field \"{name}\"; send a JSON object such as {EXAMPLE}");
+    let buyer = match body.buyer_name.ok_or_else(|| missing("buyerName"))? {
         Value::String(s) if s.trim().is_empty() => return Err("\"buyerName\" must not be blank".into()),
         Value::String(s) if s.chars().count() > MAX_BUYER_NAME => {
             return Err(format!("\"buyerName\" is too long (at most {MAX_BUYER_NAME} characters)"))
         }
-        Value::String(s) => s.clone(),
-        other => return Err(format!("\"buyerName\" must be a string, not {}", other.kind())),
+        Value::String(s) => s,
+        other => return Err(format!("\"buyerName\" must be a string, not {}", kind(&other))),
     };
-    let amount = match field("amount")? {
-        Value::Number(n) if n.is_finite() && *n >= 0.0 => *n,
-        Value::Number(_) => return Err("\"amount\" must not be negative".into()),
-        other => return Err(format!("\"amount\" must be a number, not {}", other.kind())),
+    // serde_json refuses numbers beyond f64 (`1e999`), and JSON has no NaN
+    // or infinity, so every number here is finite.
+    let amount = match body.amount.ok_or_else(|| missing("amount"))? {
+        Value::Number(n) => match n.as_f64() {
+            Some(n) if n >= 0.0 => n,
+            _ => return Err("\"amount\" must not be negative".into()),
+        },
+        other => return Err(format!("\"amount\" must be a number, not {}", kind(&other))),
     };
     Ok((buyer, amount))
+}
+
+/// `amount` as JSON: a whole number without a fraction (`30.0` is `30`, as
+/// JavaScript's `JSON.stringify` writes it), any other as serde_json writes
+/// an `f64` (the shortest digits that read back the same: `12.5`, `0.1`).
+fn amount_number(n: f64) -> Number {
+    // 2^53: every whole number up to it is exactly an f64 and a u64.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if n.fract() == 0.0 && (0.0..=EXACT).contains(&n) {
+        // In range and whole: the cast is exact.
+        Number::from(n as u64)
+    } else {
+        Number::from_f64(n).unwrap_or_else(|| Number::from(0u64))
+    }
 }
 
 #[cfg(test)]
@@ -269,13 +348,13 @@ mod tests {
             (b"", "the body is empty"),
             (b"  \n", "the body is empty"),
             (b"\xff{}", "not UTF-8"),
-            (b"{\"buyerName\":\"A\",", "invalid JSON: unexpected end of input at byte 17"),
-            (b"{'buyerName':'A'}", "invalid JSON: expected a member name"),
-            (b"{\"buyerName\":\"A\",\"amount\":NaN}", "invalid JSON: expected a value"),
-            (b"{\"buyerName\":\"A\",\"amount\":1e999}", "invalid JSON: number too large"),
-            (b"{\"buyerName\":\"A\",\"amount\":01}", "invalid JSON: leading zeros"),
-            (b"[]", "must be a JSON object such as"),
-            (b"\"Alice\"", "not a string"),
+            (b"{\"buyerName\":\"A\",", "invalid JSON: EOF while parsing a value at line 1 column 17"),
+            (b"{'buyerName':'A'}", "invalid JSON: key must be a string"),
+            (b"{\"buyerName\":\"A\",\"amount\":NaN}", "invalid JSON: expected value"),
+            (b"{\"buyerName\":\"A\",\"amount\":1e999}", "invalid JSON: number out of range"),
+            (b"{\"buyerName\":\"A\",\"amount\":01}", "invalid JSON: invalid number"),
+            (b"[]", "invalid type: sequence, expected a JSON object such as"),
+            (b"\"Alice\"", "invalid type: string \"Alice\", expected a JSON object"),
             (b"{\"amount\":1}", "missing field \"buyerName\""),
             (b"{\"buyerName\":\"A\"}", "missing field \"amount\""),
             (b"{\"buyerName\":\"A\",\"amount\":1,\"amount\":2}", "field \"amount\" appears more than once"),
@@ -301,8 +380,24 @@ mod tests {
         let (reply, out) = run(&mut orders, ORDERS, Method::Post, "{\"amount\":1}", 3);
         let (status, body) = answer(reply);
         assert_eq!(status, 400);
-        assert!(json::parse(&body).is_ok_and(|v| v.get("error").is_some()), "{body}");
+        assert!(serde_json::from_str::<Value>(&body).is_ok_and(|v| v["error"].is_string()), "{body}");
         assert!(out.is_empty() && orders.orders.is_empty() && orders.created == 0);
+    }
+
+    #[test]
+    fn amounts_are_written_as_javascript_writes_them() {
+        let cases: &[(f64, &str)] = &[
+            (12.5, "12.5"),
+            (30.0, "30"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (0.1, "0.1"),
+            (1e15, "1000000000000000"),
+            (9_007_199_254_740_992.0, "9007199254740992"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(amount_number(*n).to_string(), *want, "{n}");
+        }
     }
 
     #[test]
@@ -313,10 +408,10 @@ mod tests {
             assert_eq!(answer(run(&mut orders, ORDERS, Method::Post, &body, 3).0).0, 201);
         }
         let (_, list) = answer(run(&mut orders, ORDERS, Method::Get, "", 3).0);
-        let Ok(Value::Array(items)) = json::parse(&list) else { panic!("{list}") };
+        let Ok(Value::Array(items)) = serde_json::from_str(&list) else { panic!("{list}") };
         assert_eq!(items.len(), MAX_ORDERS);
-        assert_eq!(items[0].get("buyerName"), Some(&Value::String("b5".into())));
-        assert_eq!(items[0].get("orderId"), Some(&Value::String("1714550400123-6".into())));
+        assert_eq!(items[0]["buyerName"], "b5");
+        assert_eq!(items[0]["orderId"], "1714550400123-6");
     }
 
     #[test]
