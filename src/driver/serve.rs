@@ -33,11 +33,8 @@ impl Server {
         let answer = match self.app.handle(req, &cx, &mut self.actions) {
             Reply::Respond(response) => Answer::Respond(response),
             Reply::File(rel) => Answer::Respond(self.file(req, &rel)),
-            Reply::Stream { first, idle } => {
-                let idle_ms = idle.map_or(0, |d| d.as_millis().clamp(1, u32::MAX as u128) as u32);
-                Answer::Stream { first, idle_ms }
-            }
-            Reply::Park { timeout } => Answer::Park { timeout_ms: timeout.as_millis() as u64 },
+            Reply::Stream { first, idle } => Answer::Stream { first, idle },
+            Reply::Park { timeout } => Answer::Park { timeout },
             Reply::Upgrade { accept, first } => {
                 Answer::Upgrade { switching: handshake::response(&accept), first }
             }

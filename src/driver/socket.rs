@@ -10,7 +10,8 @@ use mio::event::Event;
 use super::conn::{interest, registered, set_registered, Phase};
 use super::Server;
 use crate::app::End;
-use crate::config::{MAX_HTTP_OUTPUT, SMALL_WRITE};
+use crate::config::SMALL_WRITE;
+use crate::conn::ws::Budget;
 use crate::conn::{Expired, Rest};
 use crate::http::{HttpError, Response};
 use crate::key::ConnKey;
@@ -164,8 +165,7 @@ impl Server {
             // Output drained below the cap: take up the requests that were
             // left waiting, then read what arrived meanwhile (edge-triggered:
             // no new event would announce it).
-            if conn.read_paused() && conn.queued_bytes() < MAX_HTTP_OUTPUT && conn.phase() == Phase::Http {
-                conn.set_read_paused(false);
+            if conn.resume_reading() {
                 self.http_input(index, &[]);
                 self.read(index);
                 continue;
@@ -257,16 +257,8 @@ impl Server {
                 *out = Default::default();
             }
         }
-        conn.retire(&mut self.stats.open);
-        if matches!(conn.phase(), Phase::Ws { .. }) {
-            if let Some(pending) = &conn.pending {
-                let mut budget = crate::conn::ws::Budget {
-                    held: &mut self.stats.ws_buffered,
-                    max: self.config.max_ws_buffered,
-                };
-                budget.release(crate::conn::ws::held(pending));
-            }
-        }
+        let mut budget = Budget { held: &mut self.stats.ws_buffered, max: self.config.max_ws_buffered };
+        conn.retire(&mut self.stats.open, &mut budget);
         log::debug!("conn={index}/{} closed: {why}", conn.gen);
         self.resume_accept();
     }

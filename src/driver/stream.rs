@@ -17,7 +17,8 @@ use super::socket::Flushed;
 use super::{Server, Timer};
 use crate::app::{Action, Context, End};
 use crate::config::{DEFERRED_QUEUE_FACTOR, SMALL_WRITE};
-use crate::conn::stream::{Beat, Beats, Spread};
+use crate::conn::http;
+use crate::conn::stream::{Beat, Beats, Spread, TimedOut};
 use crate::conn::Phase;
 use crate::http::response::Response;
 use crate::key::ConnKey;
@@ -230,10 +231,13 @@ impl Server {
                     conn.set_dirty(true);
                     self.dirty.push_back(index);
                 }
-                Beat::Silent(why) => silent.push((index, why)),
+                Beat::Silent => silent.push(index),
             }
         }
-        for (index, why) in silent {
+        // Each one's end is decided when its turn comes: closing another
+        // silent socket first may have queued output on it.
+        for index in silent {
+            let Some(why) = self.conns.get(index).map(|c| c.pong_overdue()) else { continue };
             if why == End::TooSlow {
                 log::info!("conn={index} websocket: no pong and output still queued; closing as too slow");
                 self.stats.drops += 1;
@@ -265,13 +269,9 @@ impl Server {
     /// Tells the app, once, that a stream or parked request is over.
     pub(super) fn notify_end(&mut self, index: usize, why: End) {
         let Some(key) = self.key(index) else { return };
-        let conn = &mut self.conns[index];
-        if conn.ended()
-            || !matches!(conn.phase(), Phase::Sse { .. } | Phase::Parked { .. } | Phase::Ws { .. })
-        {
+        if !self.conns[index].take_end() {
             return;
         }
-        conn.set_ended(true);
         let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         self.app.on_end(&cx, why, &mut self.actions);
         self.perform();
@@ -283,13 +283,10 @@ impl Server {
         let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         self.app.on_timeout(&cx, &mut self.actions);
         self.perform();
-        match self.conns.get(index).map(|c| c.phase()) {
-            Some(Phase::Sse { .. }) => self.end_stream(index, End::Timeout),
-            // The app should have answered; a parked request must not hang.
-            Some(Phase::Parked { .. }) => {
-                self.answer_parked(key, &Response::text(500, "the request timed out unanswered"));
-            }
-            _ => {}
+        match self.conns.get(index).map(|c| c.timed_out()) {
+            Some(TimedOut::EndStream) => self.end_stream(index, End::Timeout),
+            Some(TimedOut::Unanswered) => self.answer_parked(key, &http::unanswered()),
+            Some(TimedOut::Nothing) | None => {}
         }
     }
 
@@ -302,8 +299,8 @@ impl Server {
         }
         self.notify_end(index, End::Done);
         let Some(conn) = self.conns.get_mut(index) else { return };
-        let Some((keep_alive, minor)) = conn.unpark(&mut self.stats.open) else { return };
-        self.send(index, response, minor, keep_alive && !self.draining);
+        let Some((keep_alive, minor)) = conn.unpark(self.draining, &mut self.stats.open) else { return };
+        self.send(index, response, minor, keep_alive);
         // Requests that arrived meanwhile are waiting in `pending`. If reading
         // was paused, `settle` (at the end-of-pass flush) resumes it: this
         // may run inside another connection's read, which holds the

@@ -4,6 +4,8 @@
 //! themselves, queued, with the switches they make (to an event stream, a
 //! parked long-poll, a WebSocket, or the last answer's `Closing`).
 
+use std::time::Duration;
+
 use super::{Connection, Open, Pending, Phase, QueuePool, Timeouts};
 use crate::http::request::{self, Parse, Progress, Request};
 use crate::http::response::{Body, Response, CONTINUE};
@@ -122,14 +124,14 @@ fn requests<S>(up: &mut impl Upper<S>, buf: &[u8], progress: &mut Progress, limi
 pub enum Answer {
     Respond(Response),
     /// Make the connection an event stream: its head, then `first`; ended
-    /// after `idle_ms` without an event (0: never).
+    /// after `idle` without an event (None: never).
     Stream {
         first: Vec<u8>,
-        idle_ms: u32,
+        idle: Option<Duration>,
     },
-    /// Hold the request open (long-poll) for at most `timeout_ms`.
+    /// Hold the request open (long-poll) for at most `timeout`.
     Park {
-        timeout_ms: u64,
+        timeout: Duration,
     },
     /// RFC 6455 §4.2.2: the `101` (`switching`), then `first` (frames).
     Upgrade {
@@ -163,6 +165,7 @@ impl<S> Connection<S> {
     /// Carries out the app's answer to a request. Returns how it went, and a
     /// time for the driver's wheel, if one must be inserted.
     #[allow(clippy::too_many_arguments)]
+    #[must_use]
     pub fn answer(
         &mut self,
         answer: Answer,
@@ -180,10 +183,13 @@ impl<S> Connection<S> {
                 let keep_alive = keep_alive && !response.close;
                 self.send(&response, date, asked.minor, keep_alive, asked.head, pool, open, now, t)
             }
-            Answer::Stream { first, idle_ms } if !asked.head && !draining => {
+            Answer::Stream { first, idle } if !asked.head && !draining => {
+                // At least 1 ms: 0 means "never" to the phase.
+                let idle_ms = idle.map_or(0, |d| d.as_millis().clamp(1, u128::from(u32::MAX)) as u32);
                 self.start_stream(&first, idle_ms, date, pool, open, now, t)
             }
-            Answer::Park { timeout_ms } if !asked.head && !draining => {
+            Answer::Park { timeout } if !asked.head && !draining => {
+                let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
                 self.park(keep_alive, asked.minor, timeout_ms, now, open)
             }
             Answer::Upgrade { switching, first } if !draining => {
@@ -212,6 +218,7 @@ impl<S> Connection<S> {
     /// leave as any other write. Returns a time for the driver's wheel, if
     /// one must be inserted.
     #[allow(clippy::too_many_arguments)]
+    #[must_use]
     pub fn send(
         &mut self,
         response: &Response,
@@ -270,6 +277,7 @@ impl<S> Connection<S> {
 
     /// Answers without a request to answer (a parse error or a timeout),
     /// and closes after it; what was pending is dropped.
+    #[must_use]
     pub fn refuse(
         &mut self,
         response: &Response,
@@ -289,6 +297,7 @@ impl<S> Connection<S> {
     /// an event (0: never). Requests pipelined behind it are dropped: an
     /// event stream is the last thing on its connection.
     #[allow(clippy::too_many_arguments)]
+    #[must_use]
     pub fn start_stream(
         &mut self,
         first: &[u8],
@@ -304,7 +313,8 @@ impl<S> Connection<S> {
         for (name, value) in sse::STREAM_HEADERS {
             head = head.header(name, value);
         }
-        self.send(&head, date, 1, true, true, pool, open, now, t);
+        // Kept alive: no deadline of its own (the stream's follows).
+        let _ = self.send(&head, date, 1, true, true, pool, open, now, t);
         self.set_phase(Phase::Sse { idle_ms: super::Millis::new(idle_ms) }, open);
         self.pending = None;
         self.disarm();
@@ -313,6 +323,7 @@ impl<S> Connection<S> {
     }
 
     /// Holds the request open until it is answered or `timeout_ms` passes.
+    #[must_use]
     pub fn park(
         &mut self,
         keep_alive: bool,
@@ -327,12 +338,27 @@ impl<S> Connection<S> {
 
     /// A parked request is answered: back to HTTP (the answer goes out with
     /// [`Connection::send`]; the requests pipelined behind it are then read
-    /// from `pending`). Its keep-alive and HTTP minor version, if parked.
-    pub fn unpark(&mut self, open: &mut Open) -> Option<(bool, u8)> {
+    /// from `pending`). Whether the connection is kept after the answer
+    /// (not while draining: SPEC §1 finishes in-flight answers, then closes)
+    /// and the request's HTTP minor version, if it was parked.
+    pub fn unpark(&mut self, draining: bool, open: &mut Open) -> Option<(bool, u8)> {
         let Phase::Parked { keep_alive, minor } = self.phase() else { return None };
         self.set_phase(Phase::Http, open);
+        // The next parked request on this connection is told of its end too.
         self.set_ended(false);
-        Some((keep_alive, minor))
+        Some((keep_alive && !draining, minor))
+    }
+
+    /// Output drained below [`MAX_HTTP_OUTPUT`] on a connection whose reading
+    /// paused for it: reading resumes (true), and the caller takes up the
+    /// requests left waiting, then reads what arrived meanwhile.
+    pub fn resume_reading(&mut self) -> bool {
+        let resume =
+            self.read_paused() && self.queued_bytes() < MAX_HTTP_OUTPUT && self.phase() == Phase::Http;
+        if resume {
+            self.set_read_paused(false);
+        }
+        resume
     }
 
     /// RFC 6455 §4.2.2: the `101` is queued, then `first` (frames), and the
@@ -349,7 +375,8 @@ impl<S> Connection<S> {
         now: u64,
         t: &Timeouts,
     ) {
-        self.send(switching, date, 1, true, false, pool, open, now, t);
+        // Kept alive: no deadline of its own (a socket has none).
+        let _ = self.send(switching, date, 1, true, false, pool, open, now, t);
         self.set_phase(Phase::Ws { awaiting_pong: false }, open);
         self.disarm();
         if !first.is_empty() {
@@ -359,6 +386,7 @@ impl<S> Connection<S> {
 
     /// An event stream ends: what is queued is written, then it closes as
     /// an answered connection does.
+    #[must_use]
     pub fn end_stream(&mut self, open: &mut Open, now: u64, t: &Timeouts) -> Option<u64> {
         if !matches!(self.phase(), Phase::Sse { .. }) {
             return None;
@@ -378,6 +406,11 @@ pub fn stream_head(long_poll: bool) -> Response {
 /// The 408 a request gets when its head or body does not arrive in time.
 pub fn timed_out() -> Response {
     Response::error(HttpError::HeaderTimeout)
+}
+
+/// The answer to a long-poll the app let time out unanswered.
+pub fn unanswered() -> Response {
+    Response::text(500, "the request timed out unanswered")
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use super::*;
 use crate::conn::{End, Expired, Timer};
 use crate::http::request::Method;
+use std::time::Duration;
 
 const T: Timeouts = Timeouts { header: 10_000, keepalive: 60_000, linger: 2_000 };
 const DATE: &[u8] = b"Fri, 04 Dec 2026 20:00:00 GMT";
@@ -19,6 +20,8 @@ struct App {
     seen: Vec<String>,
     draining: bool,
     not_started: Vec<End>,
+    /// Every wheel entry the connection asked for, as the driver inserts them.
+    entries: Vec<u64>,
 }
 
 impl App {
@@ -33,12 +36,17 @@ impl App {
             seen: Vec::new(),
             draining: false,
             not_started: Vec::new(),
+            entries: Vec::new(),
         }
     }
 
     fn read(&mut self, bytes: &[u8]) -> Read {
         let now = self.now;
-        input(self, bytes, &Limits::default(), now, &T)
+        let read = input(self, bytes, &Limits::default(), now, &T);
+        if let Read::Deadline(Some(at)) = read {
+            self.entries.push(at);
+        }
+        read
     }
 
     fn conn(&mut self) -> &mut Connection<()> {
@@ -64,8 +72,11 @@ impl Upper<()> for App {
     fn request(&mut self, req: &Request<'_>) {
         self.seen.push(format!("{} {}", req.method_token, req.path));
         let answer = match req.path {
-            "/events" => Answer::Stream { first: b"data: first\n\n".to_vec(), idle_ms: 5_000 },
-            "/poll" => Answer::Park { timeout_ms: 30_000 },
+            "/events" => {
+                Answer::Stream { first: b"data: first\n\n".to_vec(), idle: Some(Duration::from_secs(5)) }
+            }
+            "/forever" => Answer::Stream { first: Vec::new(), idle: None },
+            "/poll" => Answer::Park { timeout: Duration::from_secs(30) },
             "/ws" => Answer::Upgrade {
                 switching: Response::new(101, "text/plain", Body::Empty),
                 first: Vec::new(),
@@ -76,7 +87,8 @@ impl Upper<()> for App {
         let (draining, now) = (self.draining, self.now);
         let App { conn, pool, open, .. } = self;
         let Some(conn) = conn.as_mut() else { return };
-        let (answered, _) = conn.answer(answer, asked, draining, DATE, pool, open, now, &T);
+        let (answered, at) = conn.answer(answer, asked, draining, DATE, pool, open, now, &T);
+        self.entries.extend(at);
         if let Answered::NotStarted(why) = answered {
             self.not_started.push(why);
         }
@@ -87,7 +99,8 @@ impl Upper<()> for App {
         let now = self.now;
         let App { conn, pool, open, .. } = self;
         if let Some(conn) = conn.as_mut() {
-            let _ = conn.refuse(&Response::error(e), DATE, pool, open, now, &T);
+            let at = conn.refuse(&Response::error(e), DATE, pool, open, now, &T);
+            self.entries.extend(at);
         }
     }
 
@@ -105,11 +118,13 @@ mod requests {
     #[test]
     fn pipelined_requests_are_answered_in_order_and_a_partial_one_is_kept() {
         let mut app = App::new();
+        app.now = 3_000;
         let read = app.read(b"GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\nGET /c HT");
         assert_eq!(app.seen, ["GET /a", "GET /b"]);
-        // The third began after a request completed: a new head deadline.
-        assert_eq!(read, Read::Deadline(None), "the accept's 10 s entry serves");
-        assert_eq!(app.conn().deadline(), 10_000, "a new head: 10 s from its first byte");
+        // The third began after a request completed: a new head deadline,
+        // 10 s from its first byte (the accept's was 10 s from 0).
+        assert_eq!(read, Read::Deadline(None), "the accept's 10 s entry fires first and re-arms");
+        assert_eq!(app.conn().deadline(), 13_000);
         assert_eq!(app.conn().pending.as_ref().map(|p| p.buf.len()), Some(9));
         let out = app.written();
         let a = out.find("/a").unwrap_or(usize::MAX);
@@ -128,7 +143,8 @@ mod requests {
         app.now = 20_000;
         // The 10 s entry fired at 10 s and found the idle deadline (60 s).
         assert_eq!(app.conn().on_timer(10_000, 10_000), Timer::Rearm(60_000));
-        app.read(b"GET /b HTTP/1.1\r\n");
+        // Earlier than the wheel's 60 s entry: a new one is inserted.
+        assert_eq!(app.read(b"GET /b HTTP/1.1\r\n"), Read::Deadline(Some(30_000)));
         assert_eq!(app.conn().deadline(), 30_000, "SPEC §5: 10 s from the head's first byte");
         app.now = 25_000;
         app.read(b"Host: t\r\n");
@@ -188,6 +204,7 @@ mod answers {
         assert_eq!(app.conn().phase(), Phase::Sse { idle_ms: crate::conn::Millis::new(5_000) });
         assert_eq!(app.open, Open { http: 0, sse: 1, ws: 0 });
         assert_eq!(app.conn().deadline(), 5_000);
+        assert_eq!(app.entries, [5_000], "earlier than the head's 10 s entry: inserted");
         let out = app.written();
         assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
         assert!(out.contains("\r\nContent-Type: text/event-stream"), "{out}");
@@ -213,11 +230,70 @@ mod answers {
         assert_eq!(app.conn().phase(), Phase::Parked { keep_alive: true, minor: 1 });
         assert_eq!(app.conn().deadline(), 30_000);
         assert_eq!(app.written(), "", "nothing is answered yet");
+        assert!(app.conn().take_end(), "the app hears once that the poll ended");
         // The answer: back to HTTP, then the waiting request is read.
-        let mut open = app.open;
-        assert_eq!(app.conn().unpark(&mut open), Some((true, 1)));
+        let App { conn, open, .. } = &mut app;
+        let conn = conn.as_mut().expect("open");
+        assert_eq!(conn.unpark(false, open), Some((true, 1)));
+        assert_eq!(*open, Open { http: 1, sse: 0, ws: 0 });
         app.read(b"");
         assert_eq!(app.seen, ["GET /poll", "GET /next"]);
+        assert_eq!(app.written(), "HTTP/1.1 200 OK\r\nServer: pushwire\r\nDate: Fri, 04 Dec 2026 20:00:00 GMT\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 14\r\n\r\n200 OK: /next\n");
+    }
+
+    #[test]
+    fn a_second_long_poll_on_the_same_connection_is_told_of_its_end_too() {
+        let mut app = App::new();
+        app.read(b"GET /poll HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert!(app.conn().take_end());
+        let App { conn, open, .. } = &mut app;
+        assert!(conn.as_mut().and_then(|c| c.unpark(false, open)).is_some());
+        app.read(b"GET /poll HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert_eq!(app.conn().phase(), Phase::Parked { keep_alive: true, minor: 1 });
+        assert!(app.conn().take_end(), "without unpark's reset, the second end is never told");
+    }
+
+    #[test]
+    fn an_answer_while_draining_closes_the_connection() {
+        let mut app = App::new();
+        app.read(b"GET /poll HTTP/1.1\r\nHost: t\r\n\r\n");
+        let App { conn, open, .. } = &mut app;
+        assert_eq!(conn.as_mut().and_then(|c| c.unpark(true, open)), Some((false, 1)));
+    }
+
+    #[test]
+    fn requests_behind_a_parked_one_are_held_up_to_the_head_cap() {
+        let mut app = App::new();
+        app.read(b"GET /poll HTTP/1.1\r\nHost: t\r\n\r\n");
+        app.conn().hold_pipelined(b"GET /a HTTP/1.1\r\n", 64);
+        assert!(!app.conn().read_paused());
+        app.conn().hold_pipelined(&[b'x'; 47], 64);
+        assert!(app.conn().read_paused(), "64 bytes held: reading stops until the poll is answered");
+        assert!(!app.conn().is_idle());
+    }
+
+    #[test]
+    fn a_stream_without_an_idle_timeout_keeps_no_deadline() {
+        let mut app = App::new();
+        assert_eq!(app.read(b"GET /forever HTTP/1.1\r\nHost: t\r\n\r\n"), Read::Nothing);
+        assert_eq!(app.conn().deadline(), 0);
+        // The accept's head entry fires and finds nothing to do.
+        assert_eq!(app.conn().on_timer(10_000, 10_000), Timer::Stale);
+        assert!(app.entries.is_empty());
+    }
+
+    #[test]
+    fn a_408_gets_a_deadline_of_its_own_to_leave_by() {
+        let mut app = App::new();
+        assert_eq!(app.conn().on_timer(10_000, 10_000), Timer::Due);
+        assert_eq!(app.conn().expired(false), Expired::RequestTimeout);
+        app.now = 10_000;
+        app.refuse(HttpError::HeaderTimeout);
+        // The Due cleared the wheel's entry: the Closing deadline must be
+        // inserted, or a client that neither reads nor closes stays forever.
+        assert_eq!(app.entries, [70_000]);
+        assert_eq!(app.conn().phase(), Phase::Closing);
+        assert!(app.written().starts_with("HTTP/1.1 408 Request Timeout\r\n"));
     }
 
     #[test]

@@ -290,6 +290,7 @@ impl<S> Connection<S> {
     /// A connection just accepted: HTTP, counted, and (SPEC §5) its head
     /// deadline counted from the moment the client connects. The driver
     /// inserts the returned wheel entry.
+    #[must_use]
     pub fn new(socket: S, gen: u32, now: u64, t: &Timeouts, open: &mut Open) -> (Connection<S>, u64) {
         let mut conn = Connection {
             socket,
@@ -322,9 +323,13 @@ impl<S> Connection<S> {
         self.phase = phase;
     }
 
-    /// The connection is removed: it stops being counted.
-    pub fn retire(&self, open: &mut Open) {
+    /// The connection is removed: it stops being counted, and what its
+    /// WebSocket input held leaves the budget.
+    pub fn retire(&self, open: &mut Open, budget: &mut ws::Budget<'_>) {
         *open.of(self.phase.kind()) -= 1;
+        if let (Phase::Ws { .. }, Some(pending)) = (self.phase, &self.pending) {
+            budget.release(ws::held(pending));
+        }
     }
 
     /// The phase's heartbeat state, for a WebSocket.
@@ -454,6 +459,7 @@ impl<S> Connection<S> {
     /// reading, however slowly, is not idle. A request head keeps its own
     /// deadline; a stream's is its idle timeout (events, not bytes, move
     /// it) and a parked request's is its poll timeout.
+    #[must_use]
     pub fn wrote(&mut self, now: u64, t: &Timeouts) -> Option<u64> {
         let http = matches!(self.phase, Phase::Http | Phase::Closing);
         if http && (self.pending.is_none() || self.read_paused()) && !self.write_shut() {

@@ -42,11 +42,10 @@ pub enum Beat {
     /// The comment or ping is queued.
     Queued,
     /// SPEC §4 ("idle pings and a pong timeout"): the last ping is still
-    /// unanswered a whole beat later. With output still queued, the ping
-    /// may be stuck behind it: a client too slow to read (`TooSlow`, close
-    /// 1013, counted as a drop); with nothing queued it had every chance:
-    /// `Gone`, closed without a word.
-    Silent(End),
+    /// unanswered a whole beat later; see [`Connection::pong_overdue`] for
+    /// how it ends, asked when its turn to close comes (closing another
+    /// silent socket first may queue output on this one).
+    Silent,
 }
 
 impl<S> Connection<S> {
@@ -79,6 +78,7 @@ impl<S> Connection<S> {
     /// data, so its idle deadline moves (while draining, the deadline is
     /// its spread-out close, and stays). Returns whether it was queued and
     /// a time for the driver's wheel, if one must be inserted.
+    #[must_use]
     pub fn push_event(
         &mut self,
         head: &[u8],
@@ -109,10 +109,7 @@ impl<S> Connection<S> {
     pub fn heartbeat(&mut self, beats: &Beats, pool: &mut QueuePool) -> Beat {
         let bytes = match self.phase() {
             Phase::Sse { .. } if !self.ended() => &beats.comment,
-            Phase::Ws { awaiting_pong: true } if self.queued_bytes() > 0 => {
-                return Beat::Silent(End::TooSlow)
-            }
-            Phase::Ws { awaiting_pong: true } => return Beat::Silent(End::Gone),
+            Phase::Ws { awaiting_pong: true } => return Beat::Silent,
             Phase::Ws { awaiting_pong: false } => {
                 self.set_awaiting_pong(true);
                 &beats.ping
@@ -121,6 +118,31 @@ impl<S> Connection<S> {
         };
         self.queue(pool).push_shared(bytes.clone());
         Beat::Queued
+    }
+
+    /// How a socket whose pong is overdue ends. With output still queued,
+    /// the ping may be stuck behind it: a client too slow to read
+    /// (`TooSlow`, close 1013, counted as a drop); with nothing queued it
+    /// had every chance: `Gone`, closed without a word.
+    pub fn pong_overdue(&self) -> End {
+        if self.queued_bytes() > 0 {
+            End::TooSlow
+        } else {
+            End::Gone
+        }
+    }
+
+    /// What a stream's idle timeout or a parked request's poll timeout
+    /// leaves to do once the app has heard of it ([`Expired::Stream`]).
+    ///
+    /// [`Expired::Stream`]: super::Expired::Stream
+    pub fn timed_out(&self) -> TimedOut {
+        match self.phase() {
+            Phase::Sse { .. } => TimedOut::EndStream,
+            // The app should have answered; a parked request must not hang.
+            Phase::Parked { .. } => TimedOut::Unanswered,
+            _ => TimedOut::Nothing,
+        }
     }
 
     /// A replay fed from history asks for more once its queue is at most
@@ -134,6 +156,7 @@ impl<S> Connection<S> {
     /// `retry:` that spreads its reconnect (a WebSocket gets its Close 1001
     /// when the deadline comes); the deadline becomes `close_at`, even if it
     /// is later than the one the wheel holds. Returns the wheel's entry.
+    #[must_use]
     pub fn drain(&mut self, retry_ms: u64, close_at: u64, pool: &mut QueuePool) -> Option<u64> {
         if matches!(self.phase(), Phase::Sse { .. }) {
             let mut bytes = Vec::with_capacity(16);
@@ -143,6 +166,18 @@ impl<S> Connection<S> {
         self.reset_timer();
         self.arm(close_at)
     }
+}
+
+/// What follows a stream's or a parked request's timeout.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TimedOut {
+    /// The stream ends, with `End::Timeout` (a WebSocket: Close 1000).
+    EndStream,
+    /// The app did not answer the long-poll: it gets
+    /// [`super::http::unanswered`] (500), then the requests behind it are read.
+    Unanswered,
+    /// The app already ended or answered it.
+    Nothing,
 }
 
 /// SPEC §1: on shutdown, "send every SSE client `retry:` with a random

@@ -50,7 +50,8 @@ mod heartbeat {
         assert_eq!(conn.heartbeat(&beats, &mut pool), Beat::Queued);
         assert_eq!(wire(&mut conn), [0x89, 0x00]);
         // 15 s later, no pong, nothing queued: gone.
-        assert_eq!(conn.heartbeat(&beats, &mut pool), Beat::Silent(End::Gone));
+        assert_eq!(conn.heartbeat(&beats, &mut pool), Beat::Silent);
+        assert_eq!(conn.pong_overdue(), End::Gone);
     }
 
     #[test]
@@ -68,7 +69,39 @@ mod heartbeat {
         let (beats, mut pool) = (Beats::new(), QueuePool::default());
         assert_eq!(conn.heartbeat(&beats, &mut pool), Beat::Queued);
         // The ping never left: it waits behind what the client does not read.
-        assert_eq!(conn.heartbeat(&beats, &mut pool), Beat::Silent(End::TooSlow));
+        assert_eq!(conn.heartbeat(&beats, &mut pool), Beat::Silent);
+        assert_eq!(conn.pong_overdue(), End::TooSlow);
+    }
+
+    #[test]
+    fn a_silent_socket_s_end_is_decided_when_its_turn_comes() {
+        // Two silent sockets: closing the first (a chat member leaving)
+        // queues "A left" on the second, which then had output waiting
+        // behind its ping: too slow, not gone.
+        let (beats, mut pool) = (Beats::new(), QueuePool::default());
+        let (mut a, _) = ws();
+        let (mut b, _) = ws();
+        for conn in [&mut a, &mut b] {
+            assert_eq!(conn.heartbeat(&beats, &mut pool), Beat::Queued);
+            wire(conn);
+        }
+        assert_eq!(a.heartbeat(&beats, &mut pool), Beat::Silent);
+        assert_eq!(b.heartbeat(&beats, &mut pool), Beat::Silent);
+        assert_eq!(a.pong_overdue(), End::Gone);
+        b.queue(&mut pool).push_bytes(b"\x81\x06A left");
+        assert_eq!(b.pong_overdue(), End::TooSlow);
+    }
+
+    #[test]
+    fn a_timed_out_stream_ends_and_an_unanswered_poll_is_answered() {
+        assert_eq!(sse(5_000).0.timed_out(), TimedOut::EndStream);
+        assert_eq!(
+            connection(Phase::Parked { keep_alive: true, minor: 1 }).0.timed_out(),
+            TimedOut::Unanswered
+        );
+        // The app answered or ended it when it heard of the timeout.
+        assert_eq!(connection(Phase::Http).0.timed_out(), TimedOut::Nothing);
+        assert_eq!(connection(Phase::Closing).0.timed_out(), TimedOut::Nothing);
     }
 
     #[test]
@@ -92,7 +125,12 @@ mod events {
         assert!(conn.has_room(10 << 20, 1 << 20), "one big message must not drop a reader that keeps up");
         let mut pool = QueuePool::default();
         let big: Rc<[u8]> = vec![b'x'; 1 << 20].into();
-        assert_eq!(conn.push_event(b"", big, 0, &mut pool, 0, false), (true, None));
+        assert_eq!(
+            conn.push_event(b"", big, 0, &mut pool, 0, false),
+            (true, None),
+            "no idle timeout: no deadline"
+        );
+        assert_eq!(conn.deadline(), 0);
         assert!(conn.has_room(0, 1 << 20));
         assert!(!conn.has_room(1, 1 << 20), "SPEC §5: past --max-queue");
     }

@@ -30,19 +30,26 @@ impl Harness {
         }
     }
 
-    /// Fires every entry due by `now`, as the driver's wheel would, and says
-    /// what the first due deadline means (None: nothing was due).
+    /// Fires every entry due by `now` in time order, as the driver's wheel
+    /// would, and says what the due deadline means (None: nothing was due).
+    /// After a `Due` the deadline is cleared, so entries due with it are
+    /// stale; they are fired all the same, and must say so.
     fn advance(&mut self, now: u64, draining: bool) -> Option<Expired> {
-        let due: Vec<u64> = self.entries.iter().copied().filter(|&at| at <= now).collect();
+        let mut due: Vec<u64> = self.entries.iter().copied().filter(|&at| at <= now).collect();
+        due.sort_unstable();
         self.entries.retain(|&at| at > now);
+        let mut expired = None;
         for at in due {
             match self.conn.on_timer(at, now) {
                 Timer::Stale => {}
                 Timer::Rearm(later) => self.entries.push(later),
-                Timer::Due => return Some(self.conn.expired(draining)),
+                Timer::Due => {
+                    assert_eq!(expired, None, "one deadline, one Due");
+                    expired = Some(self.conn.expired(draining));
+                }
             }
         }
-        None
+        expired
     }
 
     fn pending(&mut self, in_body: bool) {
@@ -356,7 +363,8 @@ mod closing {
         conn.set_phase(Phase::Sse { idle_ms: Millis::new(0) }, &mut open);
         conn.set_phase(Phase::Closing, &mut open);
         assert_eq!(open, Open { http: 1, sse: 0, ws: 0 });
-        conn.retire(&mut open);
+        let mut held = 0;
+        conn.retire(&mut open, &mut crate::conn::ws::Budget { held: &mut held, max: 0 });
         assert_eq!(open, Open::default());
     }
 }

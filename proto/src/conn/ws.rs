@@ -75,6 +75,7 @@ pub enum Ran {
 /// there, and handed out borrowed. Each growth of what is kept is checked
 /// against the budget before it is allocated; a socket that would pass it
 /// fails with [`WsError::BufferFull`], freeing what it held.
+#[must_use = "an Input must be finished or abandoned, or what it counted stays in the budget"]
 pub struct Input {
     receiver: Receiver,
     /// The partial frame kept from before, being completed.
@@ -177,7 +178,21 @@ impl Input {
     pub fn abandon(mut self, budget: &mut Budget<'_>) {
         Self::count(&mut self.counted, budget, 0);
     }
+}
 
+impl Drop for Input {
+    /// An Input dropped with bytes still counted would leave them in the
+    /// budget for good: a debug build says so.
+    fn drop(&mut self) {
+        debug_assert!(
+            self.counted == 0 || std::thread::panicking(),
+            "a WebSocket Input dropped with {} bytes counted",
+            self.counted
+        );
+    }
+}
+
+impl Input {
     /// The read is used up: a partial frame at its end is kept (if the
     /// budget has room for it), and the socket's deadline follows what is
     /// unfinished (`--message-timeout`). Returns a time for the driver's
@@ -211,9 +226,12 @@ impl Input {
             return Ok(None);
         }
         let deadline = self.receiver.deadline();
-        // What it holds moves into its `Pending`, still counted.
-        conn.pending =
-            Some(Box::new(Pending { buf: self.kept, progress: Default::default(), ws: Some(self.receiver) }));
+        // What it holds moves into its `Pending`, still counted: the
+        // Pending answers for it now (see `held`).
+        let receiver = std::mem::replace(&mut self.receiver, Receiver::new(0, 0));
+        let buf = std::mem::take(&mut self.kept);
+        self.counted = 0;
+        conn.pending = Some(Box::new(Pending { buf, progress: Default::default(), ws: Some(receiver) }));
         // The message's deadline: later reads of it set the same one (its
         // start does not move), and `arm` then writes one integer.
         Ok(match (deadline, draining) {
@@ -278,6 +296,7 @@ impl<S> Connection<S> {
     /// answered HTTP connection does (half-close, linger). What its input
     /// held is freed. Returns a time for the driver's wheel, if one must be
     /// inserted; does nothing unless the connection is a WebSocket.
+    #[must_use]
     pub fn ws_close(
         &mut self,
         frame: Option<(u16, &str)>,

@@ -46,14 +46,17 @@ impl Upper for App {
     }
 
     fn incoming(&mut self, event: Incoming<'_>) -> bool {
-        self.seen.push(match answer(event) {
+        let answer = answer(event);
+        let closes = matches!(answer, Answer::Close(_));
+        self.seen.push(match answer {
             Answer::Text(text) => format!("text {text}"),
             Answer::Binary(bytes) => format!("binary {}", bytes.len()),
             Answer::Pong(frame) => format!("pong {frame:02x?}"),
             Answer::Alive => "alive".into(),
             Answer::Close(code) => format!("close {code}"),
         });
-        self.seen.len() < self.close_after
+        // As the driver does: a Close ends the socket, nothing after it is read.
+        !closes && self.seen.len() < self.close_after
     }
 }
 
@@ -114,9 +117,13 @@ fn a_close_is_echoed_with_its_code_or_with_none() {
     let (mut conn, _) = socket();
     let mut app = App::new(1024);
     let mut bytes = frame(0x88, &[0x03, 0xe9]);
-    bytes.extend(frame(0x88, b""));
+    bytes.extend(frame(0x81, b"after the close"));
     assert_eq!(read(&mut conn, &mut app, &bytes, 0), Ok(None));
-    assert_eq!(app.seen, ["close 1001", "close 0"]);
+    assert_eq!(app.seen, ["close 1001"], "nothing after a Close is read");
+    let (mut conn, _) = socket();
+    let mut app = App::new(1024);
+    assert_eq!(read(&mut conn, &mut app, &frame(0x88, b""), 0), Ok(None));
+    assert_eq!(app.seen, ["close 0"], "a Close with no status is echoed with none");
 }
 
 #[test]
@@ -137,6 +144,69 @@ fn a_frame_split_across_reads_is_kept_counted_and_timed_until_it_is_whole() {
     assert_eq!(app.seen, ["text split in two"]);
     assert_eq!(app.held, 0);
     assert!(conn.pending.is_none());
+}
+
+#[test]
+fn a_kept_frame_is_completed_from_the_next_read_and_the_frames_after_it_are_read_in_place() {
+    let (mut conn, _) = socket();
+    let mut app = App::new(1024);
+    let one = frame(0x81, b"one");
+    assert!(read(&mut conn, &mut app, &one[..3], 0).is_ok());
+    let mut rest = one[3..].to_vec();
+    rest.extend(frame(0x81, b"two"));
+    rest.extend(frame(0x89, b"p"));
+    rest.extend(&frame(0x82, &[1, 2, 3])[..2]);
+    assert_eq!(
+        read(&mut conn, &mut app, &rest, 1_000),
+        Ok(None),
+        "the message's entry (60 s) is in the wheel"
+    );
+    assert_eq!(app.seen, ["text one", "text two", "pong [8a, 01, 70]"]);
+    // The partial binary frame at the end is kept, counted, and timed from
+    // its own first byte.
+    assert_eq!(conn.pending.as_deref().map(|p| p.buf.len()), Some(2));
+    assert_eq!(app.held, conn.pending.as_deref().map_or(0, held) as u64);
+    assert_eq!(conn.deadline(), 61_000);
+}
+
+#[test]
+fn a_fragmented_message_is_held_and_counted_until_its_last_fragment() {
+    let (mut conn, _) = socket();
+    let mut app = App::new(1 << 16);
+    // RFC 6455 §5.4: a text message in two fragments, a ping between them.
+    assert_eq!(read(&mut conn, &mut app, &frame(0x01, b"Hel"), 0), Ok(Some(60_000)));
+    assert!(app.held >= 3, "the first fragment is held: {}", app.held);
+    let mut rest = frame(0x89, b"");
+    rest.extend(frame(0x80, b"lo"));
+    assert_eq!(read(&mut conn, &mut app, &rest, 20_000), Ok(None));
+    assert_eq!(app.seen, ["pong [8a, 00]", "text Hello"]);
+    assert_eq!(app.held, 0, "given back once the app had the message");
+    assert!(conn.pending.is_none());
+}
+
+#[test]
+fn completing_a_kept_frame_past_the_shared_budget_fails_with_1009() {
+    let (mut conn, _) = socket();
+    let mut app = App::new(64);
+    let big = frame(0x82, &[9; 200]);
+    // The header and a little payload fit the budget...
+    assert!(read(&mut conn, &mut app, &big[..10], 0).is_ok());
+    // ...the frame it announces does not: refused before it is allocated.
+    assert_eq!(read(&mut conn, &mut app, &big[10..], 1), Err(WsError::BufferFull));
+    assert!(conn.pending.is_none());
+    assert_eq!(app.held, 0, "what it held is freed");
+}
+
+#[test]
+fn a_socket_deadline_that_is_not_its_message_s_re_arms_for_the_message() {
+    let (mut conn, _) = socket();
+    let mut app = App::new(1024);
+    assert_eq!(read(&mut conn, &mut app, &frame(0x81, b"slow")[..3], 0), Ok(Some(60_000)));
+    // Another deadline came first (a drain's turn, say, that was then moved).
+    conn.reset_timer();
+    assert_eq!(conn.arm(1_000), Some(1_000));
+    assert_eq!(conn.on_timer(1_000, 1_000), crate::conn::Timer::Due);
+    assert_eq!(conn.ws_timeout(1_000), Ok(Some(60_000)));
 }
 
 #[test]
@@ -172,6 +242,15 @@ fn nothing_after_the_frame_that_closed_the_socket_is_read() {
     assert_eq!(read(&mut conn, &mut app, &bytes, 0), Ok(None));
     assert_eq!(app.seen, ["text one"]);
     assert_eq!(app.held, 0);
+}
+
+#[test]
+fn a_close_on_a_socket_with_no_entry_in_the_wheel_inserts_one() {
+    let (mut conn, mut open) = socket();
+    let (mut pool, mut held) = (QueuePool::default(), 0);
+    let at = conn.ws_close(None, &mut pool, &mut Budget { held: &mut held, max: 0 }, &mut open, 5_000, &T);
+    assert_eq!(at, Some(65_000));
+    assert!(conn.out.is_none(), "no frame: the peer is gone");
 }
 
 #[test]
