@@ -165,6 +165,7 @@ fn a_second_signal_exits_at_once() {
     let mut finishing = server.connect();
     hold_a_half_head(&server, &mut finishing);
     server.signal("TERM");
+    assert!(log_shows(&server, "shutting down"), "the first signal starts the drain: {}", server.log());
     // The first signal only drains: a request in flight is still answered,
     // and the other one holds the drain open.
     write_all(&mut finishing, b"Host: t\r\n\r\n");
