@@ -425,6 +425,8 @@ fn slow_head_gets_408_while_other_clients_are_served() {
         write_all(&mut s, b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
         assert_eq!(read_reply(&mut s, &mut buf, false).unwrap().status, 200);
         answered += 1;
+        // The slowloris's pace (a byte every 20 ms), not a wait for time:
+        // trickling must not extend its head deadline.
         thread::sleep(Duration::from_millis(20));
     }
     assert!(answered > 5);
@@ -466,6 +468,11 @@ fn a_client_that_does_not_read_is_not_read_either() {
     let flood: Vec<u8> = one.iter().copied().cycle().take(one.len() * count).collect();
     let mut writer = s.try_clone().unwrap();
     let w = thread::spawn(move || writer.write_all(&flood).is_ok());
+    // The client's behaviour, not a wait for a timeout: it floods without
+    // reading for 1.5 s, time an unbounded server would spend reading all
+    // 200,000 requests; the memory is measured at the end of it. (The cap
+    // itself: proto/src/conn/http_tests.rs,
+    // reading_pauses_while_unread_answers_pass_the_cap_and_nothing_is_lost.)
     thread::sleep(Duration::from_millis(1500));
     let rss_kb = server.rss_kb();
     assert!(rss_kb < 16 * 1024, "server RSS {rss_kb} kB: output for a non-reading client was not bounded");
@@ -490,6 +497,7 @@ fn absolute_form_target_is_accepted() {
 #[test]
 fn a_client_that_stops_reading_is_dropped_after_the_timeout() {
     let server = Server::start(&["--keepalive-timeout", "500ms"]);
+    let requests = stat(&server, "requests");
     let mut s = server.connect();
     // Answers far beyond what socket buffers hold, then a malformed request:
     // the server must give up on the client rather than hold it forever.
@@ -497,7 +505,10 @@ fn a_client_that_stops_reading_is_dropped_after_the_timeout() {
     let mut flood: Vec<u8> = one.iter().copied().cycle().take(one.len() * 2000).collect();
     flood.extend_from_slice(b"BROKEN\r\n\r\n");
     s.write_all(&flood).unwrap();
-    thread::sleep(Duration::from_millis(200));
+    // Wait until the server is answering the client that does not read. (The
+    // rule, with time moved by hand: proto/src/conn/tests.rs,
+    // a_client_that_stops_reading_is_closed_when_writes_stop_moving.)
+    stat_grows(&server, "requests", requests, 1);
     assert_eq!(stat(&server, "http"), 2, "the stuck client and the /stats client");
     // The client that stopped reading is dropped: the /stats client is left.
     stat_becomes(&server, "http", 1);
@@ -523,6 +534,7 @@ fn a_client_pipelining_steadily_never_gets_408() {
     s.write_all(&stream[..20]).unwrap();
     for at in (20..stream.len()).step_by(one.len()) {
         s.write_all(&stream[at..(at + one.len()).min(stream.len())]).unwrap();
+        // The client's pace (a request every 5 ms), not a wait for time.
         thread::sleep(Duration::from_millis(5));
     }
     let statuses = counter.join().unwrap();

@@ -34,8 +34,18 @@ fn answered_within(s: &mut TcpStream, wait: Duration) -> bool {
 /// CPU ticks (1/100 s) the server burns while it should be waiting.
 fn ticks_over_a_second(server: &Server) -> u64 {
     let before = server.cpu_ticks();
+    // The window the CPU time is measured over, not a wait for a timeout.
     thread::sleep(Duration::from_secs(1));
     server.cpu_ticks() - before
+}
+
+/// Sends the first line of a request head on `s` and waits until the server
+/// has read it: the connection is inside a request.
+fn hold_a_half_head(server: &Server, s: &mut TcpStream) {
+    let half = b"GET /plaintext HTTP/1.1\r\n";
+    let bytes_in = stat(server, "bytes_in");
+    write_all(s, half);
+    stat_grows(server, "bytes_in", bytes_in, half.len() as u64);
 }
 
 /// Waits, with a deadline, for the server log to contain `text`.
@@ -112,15 +122,18 @@ fn sigterm_finishes_in_flight_requests_then_exits_0() {
     let mut idle = server.connect();
     write_all(&mut idle, REQUEST);
     assert!(answered_within(&mut idle, Duration::from_secs(2)));
-    // A request whose head is half sent when the signal arrives.
+    // A request whose head is half sent when the signal arrives (and read:
+    // the server holds it).
     let mut busy = server.connect();
-    write_all(&mut busy, b"GET /plaintext HTTP/1.1\r\nHost: t\r\n");
-    thread::sleep(Duration::from_millis(100));
+    let half = b"GET /plaintext HTTP/1.1\r\nHost: t\r\n";
+    let bytes_in = stat(&server, "bytes_in");
+    write_all(&mut busy, half);
+    stat_grows(&server, "bytes_in", bytes_in, half.len() as u64);
     server.signal("TERM");
     // The idle client is let go at once.
     assert!(closed_within(&mut idle, Duration::from_secs(2)), "idle connection not closed on drain");
-    // New clients are no longer accepted.
-    thread::sleep(Duration::from_millis(200));
+    // New clients are no longer accepted: the listener is closed before the
+    // idle connections are, so it is closed by now.
     assert!(TcpStream::connect(server.addr).is_err(), "still accepting while draining");
     // The in-flight request completes, is told the connection closes, and
     // then the server exits cleanly.
@@ -135,8 +148,7 @@ fn sigterm_finishes_in_flight_requests_then_exits_0() {
 fn drain_gives_up_after_drain_secs() {
     let mut server = Server::start(&["--drain-secs", "300ms"]);
     let mut stuck = server.connect();
-    write_all(&mut stuck, b"GET /plaintext HTTP/1.1\r\n");
-    thread::sleep(Duration::from_millis(100));
+    hold_a_half_head(&server, &mut stuck);
     let t = Instant::now();
     server.signal("INT");
     let status = server.wait_exit(Duration::from_secs(5)).expect("server exited at the drain deadline");
@@ -149,10 +161,16 @@ fn drain_gives_up_after_drain_secs() {
 fn a_second_signal_exits_at_once() {
     let mut server = Server::start(&["--drain-secs", "60"]);
     let mut stuck = server.connect();
-    write_all(&mut stuck, b"GET /plaintext HTTP/1.1\r\n");
-    thread::sleep(Duration::from_millis(100));
+    hold_a_half_head(&server, &mut stuck);
+    let mut finishing = server.connect();
+    hold_a_half_head(&server, &mut finishing);
     server.signal("TERM");
-    thread::sleep(Duration::from_millis(200));
+    assert!(log_shows(&server, "shutting down"), "the first signal starts the drain: {}", server.log());
+    // The first signal only drains: a request in flight is still answered,
+    // and the other one holds the drain open.
+    write_all(&mut finishing, b"Host: t\r\n\r\n");
+    let r = read_reply(&mut finishing, &mut Vec::new(), false).expect("answered while draining");
+    assert_eq!((r.status, r.header("connection").as_deref()), (200, Some("close")));
     assert!(server.wait_exit(Duration::from_millis(10)).is_none(), "the first signal only drains");
     server.signal("TERM");
     let status = server.wait_exit(Duration::from_secs(2)).expect("the second signal exits at once");
@@ -210,8 +228,9 @@ fn draining_closes_a_keep_alive_connection_once_its_answer_is_out() {
     let mut c = server.connect();
     // A 20 MB answer still on its way when the signal comes; then nothing
     // more to answer, so the connection is done once the client has it.
+    let requests = stat(&server, "requests");
     write_all(&mut c, b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n");
-    thread::sleep(Duration::from_millis(200));
+    stat_grows(&server, "requests", requests, 1);
     server.signal("TERM");
     let t = Instant::now();
     let r = read_reply(&mut c, &mut Vec::new(), false).expect("the answer in flight is finished");

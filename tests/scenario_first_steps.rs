@@ -114,6 +114,9 @@ fn data_ticks_one_second_after_connect_then_every_second() {
 fn each_stream_keeps_its_own_cadence() {
     let server = Server::start(&[]);
     let mut a = EventStream::open(&server, "/server/data", "");
+    // The clients' pace, the point of the test: b connects half a second
+    // after a. (Each stream's own grid, with time moved by hand:
+    // each_stream_ticks_on_its_own_grid in src/app/first_steps.rs.)
     thread::sleep(Duration::from_millis(500));
     let mut b = EventStream::open(&server, "/server/data", "");
     // A shared ticker would hand b its first price with a's, ~0.5 s in.
@@ -131,13 +134,13 @@ fn data_stops_when_the_client_goes_away() {
     assert!(price(&s.next_event_within(Duration::from_secs(3)).unwrap()).is_some());
     drop(s);
     stat_becomes(&server, "sse", 0);
-    // Nothing reaches a stream that is gone. (A leaked ticker would not show
-    // here: the driver drops sends to a dead key before counting them. The
-    // ticker's removal is checked by the unit test in src/app/first_steps.rs.)
+    // Nothing reaches a stream that is gone, and the server ticks on for the
+    // next one: one price, counted once. (A leaked ticker would not show
+    // over a socket: the driver drops sends to a dead key before counting
+    // them. The ticker's removal at the stream's end, with time moved by
+    // hand, is ticks_one_second_after_connect_then_every_second_until_the_end
+    // in src/app/first_steps.rs.)
     let before = stat(&server, "messages_out");
-    thread::sleep(Duration::from_millis(2300));
-    assert_eq!(stat(&server, "messages_out"), before, "prices still delivered after the client left");
-    // And the server ticks on for the next one.
     let mut again = EventStream::open(&server, "/server/data", "");
     assert!(price(&again.next_event_within(Duration::from_secs(3)).unwrap()).is_some());
     assert_eq!(stat(&server, "messages_out"), before + 1);
@@ -151,7 +154,11 @@ fn head_starts_no_ticker() {
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.header("content-type").as_deref(), Some("text/event-stream; charset=utf-8"));
     }
-    thread::sleep(Duration::from_millis(1300));
+    // Nothing was started or sent. (That HEAD sets no timer, with time moved
+    // by hand: the end of ticks_one_second_after_connect_then_every_second_until_the_end
+    // in src/app/first_steps.rs; that the connection hears the stream did
+    // not start: head_gets_a_stream_s_head_alone_and_the_app_hears_it_did_not_start
+    // in proto/src/conn/http_tests.rs.)
     assert_eq!(stat(&server, "messages_out"), 0);
     assert_eq!(stat(&server, "sse"), 0);
 }

@@ -130,8 +130,10 @@ fn a_client_that_goes_away_is_noticed_at_once() {
     let s = Stream::open(&server, "/topics/t", "");
     assert_eq!(stat(&server, "sse"), 1);
     drop(s);
-    thread::sleep(Duration::from_millis(100));
-    assert_eq!(stat(&server, "sse"), 0);
+    // At its end of file, within SETTLE: long before a heartbeat (15 s)
+    // could find it gone. (The rule: end_of_file_from_a_stream_client_means_it_went_away
+    // in proto/src/conn/tests.rs.)
+    stat_becomes(&server, "sse", 0);
     assert_eq!(stat(&server, "subscriptions"), 0, "the subscription was not forgotten");
     let (_, body) = publish(&server, "/topics/t", "x", &[]);
     assert_eq!(body, r#"{"id":1,"subscribers":0}"#);
@@ -224,21 +226,22 @@ fn long_poll_answers_at_once_with_backlog_and_waits_without() {
         r#"[{"id":1,"event":"e","data":"one"},{"id":2,"event":null,"data":"two \"quoted\""}]"#
     );
     // Nothing after 2: it waits until the next publish.
+    let requests = stat(&server, "requests");
     let waiter = {
         let addr = server.url("/poll/p?since=2&timeout=10");
         thread::spawn(move || {
-            let t = Instant::now();
             let out =
                 std::process::Command::new("curl").args(["-s", "--max-time", "10", &addr]).output().unwrap();
-            (t.elapsed(), String::from_utf8(out.stdout).unwrap())
+            (Instant::now(), String::from_utf8(out.stdout).unwrap())
         })
     };
-    thread::sleep(Duration::from_millis(400));
+    stat_grows(&server, "requests", requests, 1); // the poll is parked
+    let published = Instant::now();
     let (_, body) = publish(&server, "/topics/p", "three", &[]);
     assert_eq!(body, r#"{"id":3,"subscribers":1}"#, "the waiting poll counts as a subscriber");
-    let (waited, body) = waiter.join().unwrap();
+    let (answered, body) = waiter.join().unwrap();
     assert_eq!(body, r#"[{"id":3,"event":null,"data":"three"}]"#);
-    assert!(waited >= Duration::from_millis(350), "answered before the publish: {waited:?}");
+    assert!(answered >= published, "answered before the publish");
     // Nothing at all: [] after the timeout, and the connection serves on.
     let mut s = server.connect();
     let t = Instant::now();
@@ -368,6 +371,7 @@ fn a_long_chain_of_long_polls_costs_no_stack() {
     // recursively this overflowed the stack at about 2,500 links.
     let server = Server::start(&[]);
     let links = 3000;
+    let requests = stat(&server, "requests");
     let mut conns: Vec<TcpStream> = (0..links)
         .map(|i| {
             let mut c = server.connect();
@@ -380,7 +384,8 @@ fn a_long_chain_of_long_polls_costs_no_stack() {
             c
         })
         .collect();
-    thread::sleep(Duration::from_millis(300));
+    // Every link's poll is parked, its publish behind it unread.
+    stat_grows(&server, "requests", requests, links as u64);
     publish(&server, "/topics/c0", "go", &[]);
     for (i, c) in conns.iter_mut().enumerate() {
         let mut buf = Vec::new();
@@ -435,8 +440,9 @@ fn one_large_event_does_not_drop_a_reader_that_keeps_up() {
 fn shutdown_answers_parked_polls() {
     let mut server = Server::start(&["--drain-secs", "3"]);
     let mut c = server.connect();
+    let requests = stat(&server, "requests");
     write_all(&mut c, b"GET /poll/p?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n");
-    thread::sleep(Duration::from_millis(200));
+    stat_grows(&server, "requests", requests, 1); // the poll is parked
     let t = Instant::now();
     server.signal("TERM");
     let r = read_reply(&mut c, &mut Vec::new(), false).expect("the parked poll is answered");

@@ -148,8 +148,7 @@ fn echo_returns_every_message_unchanged() {
         other => panic!("{other:?}"),
     }
     close(ws);
-    thread::sleep(Duration::from_millis(100));
-    assert_eq!(stat(&server, "ws"), 0);
+    stat_becomes(&server, "ws", 0);
 }
 
 #[test]
@@ -206,7 +205,7 @@ fn topic_subscribers_get_frames_and_publish_by_sending() {
     let server = Server::start(&[]);
     let mut ws = connect(&server, "/topics/chat");
     let mut other = connect(&server, "/topics/chat");
-    thread::sleep(Duration::from_millis(50));
+    stat_becomes(&server, "subscriptions", 2);
     let r = post_as(&server, "/topics/chat", b"from http", "text/plain");
     assert_eq!(r.text(), r#"{"id":1,"subscribers":2}"#);
     assert_eq!(next_data(&mut ws), Message::text("from http"));
@@ -229,7 +228,16 @@ fn with_a_publish_token_socket_messages_are_not_published() {
     let server = Server::start(&["--publish-token", "t0k"]);
     let mut ws = connect(&server, "/topics/quiet");
     ws.send(Message::text("unauthorised")).unwrap();
-    thread::sleep(Duration::from_millis(200));
+    // Frames are handled in order: once the pong for a ping sent after it
+    // is back, the message has been handled (and not published).
+    ws.send(Message::Ping(b"after".to_vec().into())).unwrap();
+    loop {
+        match ws.read().expect("the pong") {
+            Message::Pong(p) if &p[..] == b"after" => break,
+            Message::Pong(_) | Message::Ping(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
     assert_eq!(get(&server, "/poll/quiet?since=0&timeout=0").text(), "[]");
 }
 
@@ -237,7 +245,7 @@ fn with_a_publish_token_socket_messages_are_not_published() {
 fn multi_topic_sockets_get_json_frames() {
     let server = Server::start(&[]);
     let mut ws = connect(&server, "/topics/a,b");
-    thread::sleep(Duration::from_millis(50));
+    stat_becomes(&server, "subscriptions", 2); // one for each topic
     post_as(&server, "/topics/b", b"b says \"hi\"", "text/plain");
     post_as(&server, "/topics/a", b"a", "text/plain");
     assert_eq!(next_data(&mut ws), Message::text(r#"{"topic":"b","id":1,"data":"b says \"hi\""}"#));
@@ -255,7 +263,7 @@ fn a_slow_socket_is_closed_with_1013_while_others_get_everything() {
             assert_eq!(next_data(&mut fast).len(), 16 * 1024, "message {i}");
         }
     });
-    thread::sleep(Duration::from_millis(50));
+    stat_becomes(&server, "subscriptions", 2);
     for _ in 0..300 {
         assert_eq!(post_as(&server, "/topics/t", &chunk, "text/plain").status, 202);
     }
@@ -351,13 +359,18 @@ fn a_poll_answered_from_a_socket_message_keeps_its_pipelined_requests() {
     let server = Server::start(&[]);
     let mut sub = connect(&server, "/topics/T");
     let mut c = server.connect();
-    let mut req = b"GET /poll/T?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".to_vec();
+    let poll = b"GET /poll/T?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n";
+    let mut req = poll.to_vec();
     for _ in 0..10_000 {
         req.extend_from_slice(b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
     }
     let mut writer = c.try_clone().unwrap();
+    let (max_head, _) = limit(&server, "max_head");
+    let bytes_in = stat(&server, "bytes_in");
     let w = thread::spawn(move || writer.write_all(&req).is_ok());
-    thread::sleep(Duration::from_millis(300));
+    // The poll is parked and the server has read as much behind it as it
+    // holds (the head cap), so its reading pauses.
+    stat_grows(&server, "bytes_in", bytes_in, poll.len() as u64 + max_head);
     sub.send(Message::text("wake up")).unwrap();
     let mut buf = Vec::new();
     let poll = read_reply(&mut c, &mut buf, false).expect("the poll's answer");
@@ -468,6 +481,8 @@ fn a_message_not_finished_in_time_is_closed_with_1008_whatever_comes_between() {
         for i in 0..12 {
             healthy.send(Message::text(format!("message {i}"))).unwrap();
             assert_eq!(next_data(&mut healthy), Message::text(format!("message {i}")));
+            // The client's pace, the point of the test: a message every
+            // 100 ms, each timed from its own first byte.
             thread::sleep(Duration::from_millis(100));
         }
         healthy
@@ -485,6 +500,8 @@ fn a_message_not_finished_in_time_is_closed_with_1008_whatever_comes_between() {
             if writer.write_all(&control).is_err() || t.elapsed() > Duration::from_secs(3) {
                 return i;
             }
+            // The client's pace, the point of the test: a control frame
+            // every 50 ms, none of which extends the message's deadline.
             thread::sleep(Duration::from_millis(50));
         }
         unreachable!()

@@ -201,6 +201,37 @@ mod tests {
     }
 
     #[test]
+    fn each_stream_ticks_on_its_own_grid() {
+        // a connects at 0 and b at 0.5 s: a shared ticker would give b its
+        // first price with a's, half a second after b connected.
+        let stats = Stats::default();
+        let mut app = FirstSteps::default();
+        let mut out = Vec::new();
+        app.handle(DATA, &req(Method::Get), &Params::default(), &cx(&stats, 1, 0), &mut out);
+        app.handle(DATA, &req(Method::Get), &Params::default(), &cx(&stats, 2, 500), &mut out);
+        let [(a_at, a), (b_at, b)] = timers(&out)[..] else { panic!("a timer each: {out:?}") };
+        assert_ne!(a, b);
+        assert_eq!((a_at, b_at), (1_000, 1_500));
+        // Fired in the order the wheel would, each sends to its own stream
+        // and re-arms on its own grid.
+        let mut fire = |token: u64, now: u64| {
+            let mut out = Vec::new();
+            app.on_timer(token, &cx(&stats, u32::MAX, now), &mut out);
+            let to = match &out[..] {
+                [Action::Send { to, .. }, Action::Timer { .. }] => to.index,
+                other => panic!("a price and the next timer: {other:?}"),
+            };
+            (to, timers(&out))
+        };
+        assert_eq!(fire(a, 1_000), (1, vec![(2_000, a)]));
+        assert_eq!(fire(b, 1_500), (2, vec![(2_500, b)]));
+        assert_eq!(fire(a, 2_000), (1, vec![(3_000, a)]));
+        // A tick fired more than a period late skips what it missed rather
+        // than send a burst.
+        assert_eq!(fire(b, 4_700), (2, vec![(5_700, b)]));
+    }
+
+    #[test]
     fn prices_have_two_decimals_and_cover_the_range() {
         let mut rng = Rng::new(7);
         let (mut low, mut high) = (false, false);

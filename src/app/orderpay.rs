@@ -318,6 +318,33 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_that_times_out_is_told_so_then_forgotten() {
+        // The connection times the idle stream (conn::stream_tests); the app
+        // says what a timeout means: `data: timeout!!`, then the stream ends.
+        let mut app = OrderPay::default();
+        let (reply, _) = run(&mut app, ORDERPAY, Method::Get, "payid=4&timeout=0.5", 1);
+        assert!(matches!(reply, Reply::Stream { idle: Some(d), .. } if d == Duration::from_millis(500)));
+        let stats = Stats::default();
+        let mut out = Vec::new();
+        let theirs = Context { key: key(9), now: 500, unix_ms: 0, stats: &stats };
+        app.on_timeout(&theirs, &mut out);
+        assert!(out.is_empty(), "another scenario's stream gets nothing from us: {out:?}");
+        let ours = Context { key: key(1), now: 500, unix_ms: 0, stats: &stats };
+        app.on_timeout(&ours, &mut out);
+        let sent: Vec<&[u8]> = out
+            .iter()
+            .map(|a| match a {
+                Action::Send { to, bytes } if *to == key(1) => &bytes[..],
+                other => panic!("only the line to the stream: {other:?}"),
+            })
+            .collect();
+        assert_eq!(sent, [&b"data: timeout!!\n\n"[..]]);
+        app.on_end(&ours, End::Timeout, &mut Vec::new());
+        assert!(app.streams.is_empty() && app.payids.is_empty());
+        assert_eq!(status(&run(&mut app, PAYBACK, Method::Get, "payid=4", 2).0), 404);
+    }
+
+    #[test]
     fn timeout_parameter() {
         let cases: &[(&str, Duration)] = &[
             ("", DEFAULT_TIMEOUT),

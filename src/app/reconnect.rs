@@ -299,6 +299,90 @@ mod tests {
         assert_eq!(replayed(&full, 0), want);
     }
 
+    fn req(method: Method, query: &str) -> Request<'_> {
+        Request {
+            method,
+            method_token: "GET",
+            path: "/foo/sse",
+            query,
+            minor: 1,
+            headers: &[],
+            body: Default::default(),
+            keep_alive: true,
+        }
+    }
+
+    /// Runs a request as connection `index` at `unix_ms` on the wall clock.
+    fn run(
+        r: &mut Reconnect,
+        route: u8,
+        method: Method,
+        q: &str,
+        index: u32,
+        unix_ms: u64,
+    ) -> (Reply, Vec<Action>) {
+        let stats = crate::stats::Stats::default();
+        let cx = Context { key: ConnKey { index, gen: 1 }, now: 0, unix_ms, stats: &stats };
+        let mut out = Vec::new();
+        let reply = r.handle(route, &req(method, q), &Params::default(), &cx, &mut out);
+        (reply, out)
+    }
+
+    #[test]
+    fn streams_time_out_after_15_s_or_sooner_if_asked() {
+        // SPEC §3.4: "timeout 15 s (so browsers reconnect often)". The
+        // connection times the idle stream and each broadcast moves it
+        // (conn::stream_tests); the app gives the time.
+        let mut r = Reconnect::default();
+        let idle = |reply: Reply| match reply {
+            Reply::Stream { idle, .. } => idle,
+            other => panic!("not a stream: {other:?}"),
+        };
+        assert_eq!(idle(run(&mut r, STREAM, Method::Get, "", 1, 0).0), Some(TIMEOUT));
+        assert_eq!(
+            idle(run(&mut r, STREAM, Method::Get, "timeout=0.5", 2, 0).0),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            idle(run(&mut r, STREAM, Method::Get, "timeout=60", 3, 0).0),
+            Some(TIMEOUT),
+            "at most 15 s"
+        );
+        assert_eq!(
+            idle(run(&mut r, STREAM, Method::Head, "timeout=0.5", 4, 0).0),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(r.streams.len(), 3, "HEAD opens no stream");
+        assert!(
+            matches!(run(&mut r, STREAM, Method::Get, "timeout=0", 5, 0).0, Reply::Respond(resp) if resp.status == 400)
+        );
+    }
+
+    #[test]
+    fn a_replay_shows_each_broadcast_s_own_time() {
+        // Broadcasts at 08:49:37 and 08:49:42 reach the live stream with
+        // their time; a stream that resumes a minute later gets them again
+        // with the same times, not the time of the replay.
+        const AT: u64 = 784_111_777_000;
+        let mut r = Reconnect::default();
+        run(&mut r, STREAM, Method::Get, "", 1, AT - 1_000);
+        let live = r.streams[&ConnKey { index: 1, gen: 1 }];
+        let mut sent = Vec::new();
+        for at in [AT, AT + 5_000] {
+            let (_, out) = run(&mut r, SEND, Method::Get, "", 2, at);
+            let [Action::Send { bytes, .. }] = &out[..] else { panic!("one send: {out:?}") };
+            sent.push(String::from_utf8(bytes.to_vec()).unwrap());
+        }
+        let text = |seq: u64, key: u64, time: &str| {
+            format!("id: {seq}\ndata: 来自客户端【{key}】的信息:测试SSE1994-11-06 {time}\n\n")
+        };
+        assert_eq!(sent, [text(1, live, "08:49:37"), text(2, live, "08:49:42")]);
+        let (reply, _) = run(&mut r, STREAM, Method::Get, "lastEventId=0", 3, AT + 60_000);
+        let Reply::Stream { first, .. } = reply else { panic!("{reply:?}") };
+        let back = r.streams[&ConnKey { index: 3, gen: 1 }];
+        assert_eq!(String::from_utf8(first).unwrap(), text(1, back, "08:49:37") + &text(2, back, "08:49:42"));
+    }
+
     #[test]
     fn the_text_of_one_broadcast() {
         let mut out = Vec::new();

@@ -387,6 +387,26 @@ mod tests {
     }
 
     #[test]
+    fn streams_end_after_600_s_without_an_event_or_their_timeout() {
+        // The connection times the idle stream (conn::stream_tests: each
+        // event moves the deadline, a heartbeat does not); the app gives the
+        // time each stream gets.
+        let idle = |reply: Reply| match reply {
+            Reply::Stream { idle, .. } => idle,
+            other => panic!("not a stream: {other:?}"),
+        };
+        let mut app = SseClients::default();
+        for (i, route) in [CONNECT, TEST_SSE].into_iter().enumerate() {
+            let i = i as u32 * 3;
+            assert_eq!(idle(run(&mut app, route, "clientId=a", i + 1, 0).0), Some(TIMEOUT));
+            let asked = run(&mut app, route, "clientId=b&timeout=0.5", i + 2, 0).0;
+            assert_eq!(idle(asked), Some(Duration::from_millis(500)));
+            let capped = run(&mut app, route, "clientId=c&timeout=9999", i + 3, 0).0;
+            assert_eq!(idle(capped), Some(TIMEOUT));
+        }
+    }
+
+    #[test]
     fn blank_ids_are_refused() {
         let mut app = SseClients::default();
         for q in ["", "clientId", "clientId=", "clientId=+", "clientId=%20%09", "x=1"] {

@@ -62,3 +62,39 @@ fn an_empty_queue_takes_one_event_of_any_size() {
     assert!(topics.feed(KEY, &mut hub, 100, 0, &mut out));
     assert_eq!(sent(&mut out).len(), 1, "the next, once it is empty");
 }
+
+#[test]
+fn a_poll_with_nothing_after_its_id_parks_for_its_timeout_then_gets_an_empty_answer() {
+    // The connection times the parked request (conn::tests, parked); the app
+    // says what its timeout means: SPEC §2, "else `200 []`".
+    let mut hub = hub(2, 3);
+    let mut topics = Topics::default();
+    let stats = crate::stats::Stats::default();
+    let cx = Context { key: KEY, now: 0, unix_ms: 0, stats: &stats };
+    let req = Request {
+        method: Method::Get,
+        method_token: "GET",
+        path: "/poll/t",
+        query: "since=2&timeout=0.5",
+        minor: 1,
+        headers: &[],
+        body: Default::default(),
+        keep_alive: true,
+    };
+    let reply = topics.poll(&req, "t", &cx, &mut hub);
+    assert!(matches!(reply, Reply::Park { timeout } if timeout == Duration::from_millis(500)), "{reply:?}");
+    assert_eq!(hub.subscription(KEY).map(|(t, k)| (&**t, k)), Some(("t", Kind::Poll)));
+    let cx = Context { now: 500, ..cx };
+    let mut out = Vec::new();
+    topics.on_timeout(&cx, &mut hub, &mut out);
+    match &out[..] {
+        [Action::Respond { to: KEY, response }] => {
+            assert_eq!((response.status, response.body.as_bytes()), (200, &b"[]"[..]));
+        }
+        other => panic!("one empty answer: {other:?}"),
+    }
+    assert_eq!(hub.subscription(KEY), None, "the poll is no longer a subscriber");
+    out.clear();
+    topics.on_timeout(&cx, &mut hub, &mut out);
+    assert!(out.is_empty(), "a poll answered once is not answered again");
+}

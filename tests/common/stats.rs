@@ -54,3 +54,32 @@ pub fn wait_for(
 pub fn stat_becomes(server: &Server, key: &str, want: u64) {
     wait_for(SETTLE, &format!("/stats {key} (want {want})"), || stat(server, key), |got| got == want);
 }
+
+/// The bytes of one [`stat`] reading's request (`GET /stats`, as [`get`]
+/// writes it): every reading adds them to `bytes_in`, and one to `requests`.
+const STATS_REQUEST: u64 = b"GET /stats HTTP/1.1\r\nHost: t\r\n\r\n".len() as u64;
+
+/// Waits (up to `SETTLE`) until `/stats key` (`requests` or `bytes_in`) has
+/// grown by at least `n` since `since`, a reading of it, not counting what
+/// the readings themselves add: so a test waits for the server to have
+/// read, or handled, what a client sent (a request parked, a partial head
+/// held) rather than sleeping. Each reading counts itself (the figure is
+/// taken while its request is answered). Only for a moment when no other
+/// client is sending.
+pub fn stat_grows(server: &Server, key: &str, since: u64, n: u64) {
+    let per_reading = match key {
+        "requests" => 1,
+        "bytes_in" => STATS_REQUEST,
+        _ => panic!("stat_grows knows what a reading adds to requests and bytes_in only, not {key}"),
+    };
+    let mut readings = 0;
+    wait_for(
+        SETTLE,
+        &format!("/stats {key} to grow by {n} besides its readings"),
+        || {
+            readings += 1;
+            stat(server, key).saturating_sub(since + readings * per_reading)
+        },
+        |grown| grown >= n,
+    );
+}

@@ -44,6 +44,22 @@ mod heartbeat {
     }
 
     #[test]
+    fn a_heartbeat_is_not_an_event_and_does_not_keep_an_idle_stream_open() {
+        // The demos' idle timeouts count events (SPEC §3: "when no data has
+        // been sent"); a comment every --heartbeat must not hold them off.
+        let (mut conn, _) = sse(5_000);
+        assert_eq!(conn.arm(5_000), Some(5_000));
+        let (beats, mut pool) = (Beats::new(), QueuePool::default());
+        for now in [1_000, 2_000, 3_000, 4_000] {
+            assert_eq!(conn.heartbeat(&beats, &mut pool), Beat::Queued);
+            assert_eq!(conn.wrote(now, &T), None, "writing the beat moves nothing");
+            assert_eq!(conn.deadline(), 5_000, "at {now}");
+        }
+        assert_eq!(conn.on_timer(5_000, 5_000), crate::conn::Timer::Due);
+        assert_eq!(conn.expired(false), crate::conn::Expired::Stream);
+    }
+
+    #[test]
     fn a_socket_gets_a_ping_then_is_silent_if_no_pong_came_by_the_next_beat() {
         let (mut conn, _) = ws();
         let (beats, mut pool) = (Beats::new(), QueuePool::default());
