@@ -461,6 +461,7 @@ impl Settings {
             self.allowed_origins.is_empty()
                 || self.allowed_origins.iter().any(|o| o.as_bytes().eq_ignore_ascii_case(origin))
         })
+        .map(|accepted| accepted.value().to_string())
         .map_err(|refusal| Reply::Respond(refusal.response()))
     }
 }
