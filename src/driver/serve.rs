@@ -39,7 +39,7 @@ impl Server {
             }
             Reply::Park { timeout } => Answer::Park { timeout_ms: timeout.as_millis() as u64 },
             Reply::Upgrade { accept, first } => {
-                Answer::Upgrade { switching: handshake::response(&accept), first }
+                Answer::Upgrade { switching: handshake::response(accept.value()), first }
             }
         };
         let asked = Asked { minor: req.minor, keep_alive: req.keep_alive, head: req.method == Method::Head };
