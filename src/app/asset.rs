@@ -201,7 +201,7 @@ mod tests {
         let stats = Stats::default();
         let cx = Context { key: key(index), now: 0, unix_ms: 0, stats: &stats };
         let mut out = Vec::new();
-        let upgrade = ws::is_upgrade(r).then(crate::app::accepted);
+        let upgrade = ws::is_upgrade(r).then(crate::app::tests::accepted);
         let reply = app.handle(route, r, &Params::default(), upgrade, &cx, &mut Out::new(&mut out, OWNER));
         (reply, out)
     }

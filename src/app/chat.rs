@@ -182,7 +182,7 @@ mod tests {
         let stats = Stats::default();
         let mut out = Vec::new();
         let r = req(Method::Get, q, UPGRADE);
-        let upgrade = ws::is_upgrade(&r).then(crate::app::accepted);
+        let upgrade = ws::is_upgrade(&r).then(crate::app::tests::accepted);
         let reply =
             chat.handle(Route::Room, &r, &Params::default(), upgrade, &cx(&stats, index), &mut Out::new(&mut out, OWNER));
         (reply, sent(out))

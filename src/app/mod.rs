@@ -466,52 +466,5 @@ pub(crate) fn timeout_param(query: &str, default: Duration, cap: Duration) -> Re
     }
 }
 
-/// For scenario tests: what the app passes a scenario for a request that
-/// asks to upgrade, a handshake (RFC 6455 §1.3's) that passed the check.
 #[cfg(test)]
-pub(crate) fn accepted() -> ws::Accepted {
-    use httparse::Header;
-    let headers = [
-        Header { name: "Host", value: b"server.example.com" },
-        Header { name: "Upgrade", value: b"websocket" },
-        Header { name: "Connection", value: b"Upgrade" },
-        Header { name: "Sec-WebSocket-Key", value: b"dGhlIHNhbXBsZSBub25jZQ==" },
-        Header { name: "Sec-WebSocket-Version", value: b"13" },
-    ];
-    let req = Request {
-        method: Method::Get,
-        method_token: "GET",
-        path: "/chat",
-        query: "",
-        minor: 1,
-        headers: &headers,
-        body: Default::default(),
-        keep_alive: true,
-    };
-    ws::handshake::check(&req, |_| true).expect("RFC 6455 §1.3's handshake passes")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeout_param_clamps_before_converting() {
-        let (default, cap) = (Duration::from_secs(60), Duration::from_secs(3600));
-        let cases: &[(&str, Result<Duration, ()>)] = &[
-            ("", Ok(default)),
-            ("timeout=", Ok(default)),
-            ("timeout=0.5", Ok(Duration::from_millis(500))),
-            ("timeout=1e30", Ok(cap)),
-            ("timeout=1e300", Ok(cap)),
-            ("timeout=0", Err(())),
-            ("timeout=-1", Err(())),
-            ("timeout=inf", Err(())),
-            ("timeout=NaN", Err(())),
-            ("timeout=soon", Err(())),
-        ];
-        for (q, want) in cases {
-            assert_eq!(timeout_param(q, default, cap).map_err(|_| ()), *want, "{q}");
-        }
-    }
-}
+mod tests;

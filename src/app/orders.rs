@@ -246,7 +246,7 @@ mod tests {
                 other => panic!("{other:?}"),
             }), out);
         }
-        let upgrade = ws::is_upgrade(&req).then(crate::app::accepted);
+        let upgrade = ws::is_upgrade(&req).then(crate::app::tests::accepted);
         let reply = orders.handle(route, &req, &Params::default(), upgrade, &cx, &mut Out::new(&mut out, OWNER));
         (reply, out)
     }

@@ -230,7 +230,7 @@ mod tests {
     fn open(app: &mut Sessions, id: u64, index: u32) -> Vec<Action> {
         let stats = Stats::default();
         let mut out = Vec::new();
-        let reply = app.open(id, Some(crate::app::accepted()), &cx(&stats, index), &mut out);
+        let reply = app.open(id, Some(crate::app::tests::accepted()), &cx(&stats, index), &mut out);
         assert!(matches!(reply, Reply::Upgrade { .. }), "{reply:?}");
         out
     }
