@@ -36,15 +36,20 @@
 
 use std::collections::HashMap;
 
-use super::{Action, Context, End, Message, Reply, Scenario};
-use crate::http::request::{Method, Request};
+use super::{Action, Context, End, Head, Message, Out, Reply, Scenario};
+use crate::http::request::Request;
 use crate::http::response::Response;
 use crate::http::route::{Methods, Params};
 use crate::key::ConnKey;
-use crate::ws::{self, OpCode};
+use crate::ws::{self, Accepted, OpCode};
 
-const SOCKET: u8 = 0;
-const BROADCAST: u8 = 1;
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    /// `GET /ws/asset`: a session's WebSocket.
+    Socket,
+    /// `POST /ws/asset/broadcast`: a message to every session.
+    Broadcast,
+}
 
 /// SPEC §3.5: "on open sends the bare text `连接成功`".
 const GREETING: &str = "连接成功";
@@ -62,25 +67,35 @@ pub struct Asset {
 }
 
 impl Scenario for Asset {
-    fn routes(&self) -> Vec<(Methods, &'static str, u8)> {
-        vec![(Methods::GET, "/ws/asset", SOCKET), (Methods::POST, "/ws/asset/broadcast", BROADCAST)]
+    type Route = Route;
+
+    fn routes(&self) -> Vec<(Methods, &'static str, Route)> {
+        vec![(Methods::GET, "/ws/asset", Route::Socket), (Methods::POST, "/ws/asset/broadcast", Route::Broadcast)]
     }
 
     fn handle(
         &mut self,
-        route: u8,
+        route: Route,
         req: &Request<'_>,
         _params: &Params<'_>,
+        upgrade: Option<Accepted>,
         cx: &Context<'_>,
-        out: &mut Vec<Action>,
+        out: &mut Out<'_>,
     ) -> Reply {
         match route {
-            SOCKET => self.open(req, cx),
-            _ => Reply::Respond(self.broadcast(req, out)),
+            Route::Socket => self.open(upgrade, cx),
+            Route::Broadcast => Reply::Respond(self.broadcast(req, out)),
         }
     }
 
-    fn on_message(&mut self, cx: &Context<'_>, msg: Message<'_>, out: &mut Vec<Action>) {
+    fn head(&self, route: Route, _req: &Request<'_>, _params: &Params<'_>, _cx: &Context<'_>) -> Head {
+        match route {
+            Route::Socket => Head::Upgrade,
+            Route::Broadcast => Head::not_allowed(Methods::POST),
+        }
+    }
+
+    fn on_message(&mut self, cx: &Context<'_>, msg: Message<'_>, out: &mut Out<'_>) {
         let Some(&sid) = self.sessions.get(&cx.key) else { return };
         match msg {
             Message::Text(m) => {
@@ -96,7 +111,7 @@ impl Scenario for Asset {
         }
     }
 
-    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Vec<Action>) {
+    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Out<'_>) {
         if let Some(sid) = self.sessions.remove(&cx.key) {
             log::info!(
                 "conn={} ws/asset sid={sid} closed ({why:?}); online: {}",
@@ -108,21 +123,19 @@ impl Scenario for Asset {
 }
 
 impl Asset {
-    fn open(&mut self, req: &Request<'_>, cx: &Context<'_>) -> Reply {
+    fn open(&mut self, upgrade: Option<Accepted>, cx: &Context<'_>) -> Reply {
+        // A plain GET is refused by the handshake rules: register nothing.
+        let Some(accept) = upgrade else { return Reply::Respond(ws::Refusal::NotUpgrade.response()) };
         let mut first = Vec::with_capacity(GREETING.len() + 2);
         ws::encode(OpCode::Text, GREETING.as_bytes(), &mut first);
-        // A plain GET (or HEAD) is answered 400 by the app: register nothing.
-        if req.method == Method::Head || !ws::is_upgrade(req) {
-            return Reply::websocket(first);
-        }
         self.last_sid += 1;
         let sid = self.last_sid;
         self.sessions.insert(cx.key, sid);
         log::info!("conn={} ws/asset sid={sid} opened; online: {}", cx.key, self.sessions.len());
-        Reply::websocket(first)
+        Reply::Upgrade { accept, first }
     }
 
-    fn broadcast(&mut self, req: &Request<'_>, out: &mut Vec<Action>) -> Response {
+    fn broadcast(&mut self, req: &Request<'_>, out: &mut Out<'_>) -> Response {
         let Ok(m) = std::str::from_utf8(&req.body) else {
             return Response::text(
                 400,
@@ -155,7 +168,11 @@ fn text_frame(parts: &[&str], sid: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::{Owner, ScenarioId};
+    use crate::http::request::Method;
     use crate::stats::Stats;
+
+    const OWNER: Owner = Owner::Scenario(ScenarioId::Asset);
     use httparse::Header;
 
     const UPGRADE: &[Header<'static>] =
@@ -178,11 +195,14 @@ mod tests {
         }
     }
 
-    fn run(app: &mut Asset, route: u8, r: &Request<'_>, index: u32) -> (Reply, Vec<Action>) {
+    /// Runs a request as the app would: with a checked handshake when it
+    /// asks to upgrade.
+    fn run(app: &mut Asset, route: Route, r: &Request<'_>, index: u32) -> (Reply, Vec<Action>) {
         let stats = Stats::default();
         let cx = Context { key: key(index), now: 0, unix_ms: 0, stats: &stats };
         let mut out = Vec::new();
-        let reply = app.handle(route, r, &Params::default(), &cx, &mut out);
+        let upgrade = ws::is_upgrade(r).then(crate::app::tests::accepted);
+        let reply = app.handle(route, r, &Params::default(), upgrade, &cx, &mut Out::new(&mut out, OWNER));
         (reply, out)
     }
 
@@ -190,14 +210,14 @@ mod tests {
         let stats = Stats::default();
         let cx = Context { key: key(index), now: 0, unix_ms: 0, stats: &stats };
         let mut out = Vec::new();
-        app.on_message(&cx, msg, &mut out);
+        app.on_message(&cx, msg, &mut Out::new(&mut out, OWNER));
         out
     }
 
     fn end(app: &mut Asset, index: u32) {
         let stats = Stats::default();
         let cx = Context { key: key(index), now: 0, unix_ms: 0, stats: &stats };
-        app.on_end(&cx, End::Gone, &mut Vec::new());
+        app.on_end(&cx, End::Gone, &mut Out::new(&mut Vec::new(), OWNER));
     }
 
     fn frame(text: &str) -> Vec<u8> {
@@ -219,23 +239,22 @@ mod tests {
     #[test]
     fn greets_and_echoes_with_the_sid() {
         let mut app = Asset::default();
-        let (reply, out) = run(&mut app, SOCKET, &req(Method::Get, UPGRADE, b""), 1);
+        let (reply, out) = run(&mut app, Route::Socket, &req(Method::Get, UPGRADE, b""), 1);
         let Reply::Upgrade { first, .. } = reply else { panic!("{reply:?}") };
         assert_eq!(first, frame("连接成功"));
         assert!(out.is_empty());
         let out = message(&mut app, 1, Message::Text("hi 你好"));
         assert_eq!(sent(&out), [(1, frame("Echo Message content:hi 你好 (From Server,Session ID=1)"))]);
         assert!(message(&mut app, 1, Message::Binary(b"\x00\x01")).is_empty(), "binary is ignored");
-        assert!(message(&mut app, 9, Message::Text("not ours")).is_empty());
     }
 
     #[test]
     fn broadcast_gives_each_session_its_own_sid() {
         let mut app = Asset::default();
         for index in [1, 2] {
-            run(&mut app, SOCKET, &req(Method::Get, UPGRADE, b""), index);
+            run(&mut app, Route::Socket, &req(Method::Get, UPGRADE, b""), index);
         }
-        let (reply, out) = run(&mut app, BROADCAST, &req(Method::Post, &[], "大家好".as_bytes()), 3);
+        let (reply, out) = run(&mut app, Route::Broadcast, &req(Method::Post, &[], "大家好".as_bytes()), 3);
         let Reply::Respond(r) = reply else { panic!("{reply:?}") };
         assert_eq!((r.status, r.body.as_bytes()), (200, &b"{\"sent\":2}"[..]));
         let mut got = sent(&out);
@@ -247,7 +266,7 @@ mod tests {
                 (2, frame("大家好 (From Server,Session ID=2)"))
             ]
         );
-        let (reply, out) = run(&mut app, BROADCAST, &req(Method::Post, &[], b"\xff"), 3);
+        let (reply, out) = run(&mut app, Route::Broadcast, &req(Method::Post, &[], b"\xff"), 3);
         let Reply::Respond(r) = reply else { panic!("{reply:?}") };
         assert_eq!((r.status, out.len()), (400, 0));
     }
@@ -255,10 +274,10 @@ mod tests {
     #[test]
     fn sids_are_never_reused_and_ends_leave_nothing() {
         let mut app = Asset::default();
-        run(&mut app, SOCKET, &req(Method::Get, UPGRADE, b""), 1);
+        run(&mut app, Route::Socket, &req(Method::Get, UPGRADE, b""), 1);
         end(&mut app, 1);
         // The same slab slot again: a new session, a new sid.
-        run(&mut app, SOCKET, &req(Method::Get, UPGRADE, b""), 1);
+        run(&mut app, Route::Socket, &req(Method::Get, UPGRADE, b""), 1);
         assert_eq!(app.sessions.get(&key(1)), Some(&2));
         end(&mut app, 1);
         end(&mut app, 1);
@@ -266,10 +285,10 @@ mod tests {
     }
 
     #[test]
-    fn head_and_plain_get_register_nothing() {
+    fn a_plain_get_is_refused_and_registers_nothing() {
         let mut app = Asset::default();
-        run(&mut app, SOCKET, &req(Method::Get, &[], b""), 1);
-        run(&mut app, SOCKET, &req(Method::Head, &[], b""), 2);
+        let (reply, out) = run(&mut app, Route::Socket, &req(Method::Get, &[], b""), 1);
+        assert!(matches!(reply, Reply::Respond(r) if r.status == 400) && out.is_empty());
         assert!(app.sessions.is_empty() && app.last_sid == 0);
     }
 }

@@ -33,14 +33,18 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::{Action, Context, End, Message, Reply, Scenario};
-use crate::http::request::{Method, Request};
+use super::{Action, Context, End, Head, Message, Out, Reply, Scenario};
+use crate::http::request::Request;
 use crate::http::response::{Body, Response};
 use crate::http::route::{query, Methods, Params};
 use crate::key::ConnKey;
-use crate::ws;
+use crate::ws::{self, Accepted};
 
-const CHAT: u8 = 0;
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    /// `GET /websocket?nickname=`: a member's socket.
+    Room,
+}
 
 /// SPEC §3.7: "blank nickname: `400` with body containing `昵称不能为空`"
 /// ("the nickname must not be empty"); the English half is for curl users.
@@ -53,31 +57,25 @@ pub struct Chat {
 }
 
 impl Scenario for Chat {
-    fn routes(&self) -> Vec<(Methods, &'static str, u8)> {
-        vec![(Methods::GET, "/websocket", CHAT)]
+    type Route = Route;
+
+    fn routes(&self) -> Vec<(Methods, &'static str, Route)> {
+        vec![(Methods::GET, "/websocket", Route::Room)]
     }
 
     fn handle(
         &mut self,
-        _route: u8,
+        _route: Route,
         req: &Request<'_>,
         _params: &Params<'_>,
+        upgrade: Option<Accepted>,
         cx: &Context<'_>,
-        out: &mut Vec<Action>,
+        out: &mut Out<'_>,
     ) -> Reply {
-        let Some(nickname) = nickname(req.query) else {
-            return Reply::Respond(Response::new(
-                400,
-                "text/plain; charset=utf-8",
-                Body::Static(BLANK.as_bytes()),
-            ));
-        };
-        // Only a real upgrade joins the room. The app answers a GET without
-        // one (or a HEAD) with its handshake refusal, and must not have
-        // announced anybody first.
-        if req.method != Method::Get || !ws::is_upgrade(req) {
-            return Reply::websocket(Vec::new());
-        }
+        let Some(nickname) = nickname(req.query) else { return Reply::Respond(blank()) };
+        // Only a real upgrade joins the room: a GET without one is refused
+        // by the handshake rules, and must not have announced anybody.
+        let Some(accept) = upgrade else { return Reply::Respond(ws::Refusal::NotUpgrade.response()) };
         let nickname: Rc<str> = nickname.into();
         self.members.insert(cx.key, nickname.clone());
         let count = self.members.len();
@@ -86,10 +84,17 @@ impl Scenario for Chat {
         // The newcomer's copy goes out right after its 101; a Send to it now
         // would find a connection that is not a WebSocket yet.
         self.send_to_all(&line, Some(cx.key), out);
-        Reply::websocket(line.to_vec())
+        Reply::Upgrade { accept, first: line.to_vec() }
     }
 
-    fn on_message(&mut self, cx: &Context<'_>, msg: Message<'_>, out: &mut Vec<Action>) {
+    fn head(&self, _route: Route, req: &Request<'_>, _params: &Params<'_>, _cx: &Context<'_>) -> Head {
+        match nickname(req.query) {
+            None => Head::Respond(blank()),
+            Some(_) => Head::Upgrade,
+        }
+    }
+
+    fn on_message(&mut self, cx: &Context<'_>, msg: Message<'_>, out: &mut Out<'_>) {
         let Some(nickname) = self.members.get(&cx.key) else { return };
         match msg {
             Message::Text(text) => {
@@ -102,7 +107,7 @@ impl Scenario for Chat {
         }
     }
 
-    fn on_end(&mut self, cx: &Context<'_>, why: End, out: &mut Vec<Action>) {
+    fn on_end(&mut self, cx: &Context<'_>, why: End, out: &mut Out<'_>) {
         let Some(nickname) = self.members.remove(&cx.key) else { return };
         let count = self.members.len();
         log::info!("conn={} chat: {nickname:?} left ({why:?}); online: {count}", cx.key);
@@ -122,6 +127,10 @@ impl Chat {
     }
 }
 
+fn blank() -> Response {
+    Response::new(400, "text/plain; charset=utf-8", Body::Static(BLANK.as_bytes()))
+}
+
 /// The `nickname` query parameter, decoded and trimmed; `None` when blank.
 fn nickname(q: &str) -> Option<String> {
     let value = query(q, "nickname")?;
@@ -138,7 +147,11 @@ fn text_frame(text: &str) -> Rc<[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::{Owner, ScenarioId};
+    use crate::http::request::Method;
     use crate::stats::Stats;
+
+    const OWNER: Owner = Owner::Scenario(ScenarioId::Chat);
     use httparse::Header;
 
     fn key(index: u32) -> ConnKey {
@@ -168,13 +181,10 @@ mod tests {
     fn join(chat: &mut Chat, q: &str, index: u32) -> (Reply, Vec<(u32, Vec<u8>)>) {
         let stats = Stats::default();
         let mut out = Vec::new();
-        let reply = chat.handle(
-            CHAT,
-            &req(Method::Get, q, UPGRADE),
-            &Params::default(),
-            &cx(&stats, index),
-            &mut out,
-        );
+        let r = req(Method::Get, q, UPGRADE);
+        let upgrade = ws::is_upgrade(&r).then(crate::app::tests::accepted);
+        let reply =
+            chat.handle(Route::Room, &r, &Params::default(), upgrade, &cx(&stats, index), &mut Out::new(&mut out, OWNER));
         (reply, sent(out))
     }
 
@@ -218,23 +228,22 @@ mod tests {
         join(&mut chat, "nickname=a", 2);
         join(&mut chat, "nickname=b", 3);
         let mut out = Vec::new();
-        chat.on_message(&cx(&stats, 2), Message::Text("hi\nthere"), &mut out);
+        chat.on_message(&cx(&stats, 2), Message::Text("hi\nthere"), &mut Out::new(&mut out, OWNER));
         let line = frame("a: hi\nthere");
         assert_eq!(sent(out), vec![(1, line.clone()), (2, line.clone()), (3, line)]);
         let mut out = Vec::new();
-        chat.on_message(&cx(&stats, 3), Message::Binary(b"\x00"), &mut out);
-        chat.on_message(&cx(&stats, 9), Message::Text("not ours"), &mut out);
+        chat.on_message(&cx(&stats, 3), Message::Binary(b"\x00"), &mut Out::new(&mut out, OWNER));
         assert!(out.is_empty());
-        chat.on_end(&cx(&stats, 1), End::Gone, &mut out);
+        chat.on_end(&cx(&stats, 1), End::Gone, &mut Out::new(&mut out, OWNER));
         let line = frame("a left (online: 2)");
         assert_eq!(sent(out), vec![(2, line.clone()), (3, line)]);
         let mut out = Vec::new();
-        chat.on_end(&cx(&stats, 1), End::Gone, &mut out);
+        chat.on_end(&cx(&stats, 1), End::Gone, &mut Out::new(&mut out, OWNER));
         assert!(out.is_empty(), "a second end of the same key says nothing");
-        chat.on_end(&cx(&stats, 3), End::TooSlow, &mut out);
+        chat.on_end(&cx(&stats, 3), End::TooSlow, &mut Out::new(&mut out, OWNER));
         assert_eq!(sent(out), vec![(2, frame("b left (online: 1)"))]);
         let mut out = Vec::new();
-        chat.on_end(&cx(&stats, 2), End::Shutdown, &mut out);
+        chat.on_end(&cx(&stats, 2), End::Shutdown, &mut Out::new(&mut out, OWNER));
         assert!(out.is_empty() && chat.members.is_empty());
     }
 
@@ -252,17 +261,18 @@ mod tests {
     }
 
     #[test]
-    fn no_upgrade_or_head_joins_nobody() {
+    fn no_upgrade_joins_nobody_and_head_is_told_of_a_socket() {
         let stats = Stats::default();
         let mut chat = Chat::default();
         join(&mut chat, "nickname=a", 1);
-        for (method, headers) in [(Method::Get, &[][..]), (Method::Head, &[][..]), (Method::Head, UPGRADE)] {
-            let mut out = Vec::new();
-            let r = req(method, "nickname=b", headers);
-            let reply = chat.handle(CHAT, &r, &Params::default(), &cx(&stats, 2), &mut out);
-            assert!(matches!(reply, Reply::Upgrade { ref first, .. } if first.is_empty()));
-            assert!(out.is_empty());
-        }
+        let mut out = Vec::new();
+        let r = req(Method::Get, "nickname=b", &[]);
+        let reply = chat.handle(Route::Room, &r, &Params::default(), None, &cx(&stats, 2), &mut Out::new(&mut out, OWNER));
+        assert!(matches!(reply, Reply::Respond(r) if r.status == 400));
+        assert!(out.is_empty());
+        let head = |q| chat.head(Route::Room, &req(Method::Head, q, UPGRADE), &Params::default(), &cx(&stats, 2));
+        assert!(matches!(head("nickname=b"), Head::Upgrade));
+        assert!(matches!(head("nickname="), Head::Respond(r) if r.status == 400));
         assert_eq!(chat.members.len(), 1);
     }
 }

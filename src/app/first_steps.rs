@@ -12,9 +12,9 @@
 //!   shared ticker would be one timer for all, but "1 s after connecting"
 //!   would then hold only to within a second.
 //!
-//! Timer tokens are serial numbers, not connection keys (a key is 64 bits, a
-//! token 48): a timer whose serial is no longer registered belongs to a
-//! stream that ended and is dropped (the wheel has no cancellation).
+//! Timer ids are serial numbers, not connection keys: a timer whose serial is
+//! no longer registered belongs to a stream that ended and is dropped (the
+//! wheel has no cancellation).
 //!
 //! Does not: share one price between streams (each gets its own draw), or
 //! keep prices for a page that reconnects.
@@ -22,19 +22,23 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::{Action, Context, End, Reply, Rng, Scenario};
-use crate::http::request::{Method, Request};
+use super::{Action, Context, End, Head, Out, Reply, Rng, Scenario};
+use crate::http::request::Request;
 use crate::http::route::{Methods, Params};
 use crate::key::ConnKey;
 use crate::sse;
+use crate::ws::Accepted;
 
-const INFO: u8 = 0;
-const DATA: u8 = 1;
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    /// `GET /server/info`: one line, then open.
+    Info,
+    /// `GET /server/data`: a price every second.
+    Data,
+}
 
 /// SPEC §3.2: "1 s after connecting, and every second after that".
 const EVERY_MS: u64 = 1000;
-/// Timer tokens are 48 bits (the app keeps the rest to tell scenarios apart).
-const TOKEN_MASK: u64 = (1 << 48) - 1;
 
 /// A `/server/data` stream's ticker.
 struct Ticker {
@@ -54,20 +58,23 @@ pub struct FirstSteps {
 }
 
 impl Scenario for FirstSteps {
-    fn routes(&self) -> Vec<(Methods, &'static str, u8)> {
-        vec![(Methods::GET, "/server/info", INFO), (Methods::GET, "/server/data", DATA)]
+    type Route = Route;
+
+    fn routes(&self) -> Vec<(Methods, &'static str, Route)> {
+        vec![(Methods::GET, "/server/info", Route::Info), (Methods::GET, "/server/data", Route::Data)]
     }
 
     fn handle(
         &mut self,
-        route: u8,
-        req: &Request<'_>,
+        route: Route,
+        _req: &Request<'_>,
         _params: &Params<'_>,
+        _upgrade: Option<Accepted>,
         cx: &Context<'_>,
-        out: &mut Vec<Action>,
+        out: &mut Out<'_>,
     ) -> Reply {
         match route {
-            INFO => {
+            Route::Info => {
                 let mut first = Vec::with_capacity(24);
                 sse::encode(
                     &sse::Event { id: None, event: None, retry: None, data: "[aaa, bbb, ccc]" },
@@ -75,17 +82,19 @@ impl Scenario for FirstSteps {
                 );
                 Reply::Stream { first, idle: None }
             }
-            _ => {
-                // HEAD gets the head only: no stream, so no ticker.
-                if req.method != Method::Head {
-                    self.start_ticker(cx, out);
-                }
+            Route::Data => {
+                self.start_ticker(cx, out);
                 Reply::Stream { first: Vec::new(), idle: None }
             }
         }
     }
 
-    fn on_timer(&mut self, token: u64, cx: &Context<'_>, out: &mut Vec<Action>) {
+    fn head(&self, _route: Route, _req: &Request<'_>, _params: &Params<'_>, _cx: &Context<'_>) -> Head {
+        // Both streams take no parameter: a GET always starts one.
+        Head::Stream
+    }
+
+    fn on_timer(&mut self, token: u64, cx: &Context<'_>, out: &mut Out<'_>) {
         // A stream that ended took its ticker with it: the timer is stale.
         let Some(ticker) = self.tickers.get_mut(&token) else { return };
         let rng = self.rng.get_or_insert_with(|| Rng::new(cx.unix_ms));
@@ -96,10 +105,10 @@ impl Scenario for FirstSteps {
         if ticker.at <= cx.now {
             ticker.at = cx.now + EVERY_MS;
         }
-        out.push(Action::Timer { at: ticker.at, token });
+        out.timer(ticker.at, token);
     }
 
-    fn on_end(&mut self, cx: &Context<'_>, _why: End, _out: &mut Vec<Action>) {
+    fn on_end(&mut self, cx: &Context<'_>, _why: End, _out: &mut Out<'_>) {
         if let Some(serial) = self.serials.remove(&cx.key) {
             self.tickers.remove(&serial);
         }
@@ -107,13 +116,13 @@ impl Scenario for FirstSteps {
 }
 
 impl FirstSteps {
-    fn start_ticker(&mut self, cx: &Context<'_>, out: &mut Vec<Action>) {
+    fn start_ticker(&mut self, cx: &Context<'_>, out: &mut Out<'_>) {
         // Seeding from both clocks: two servers started in the same
         // millisecond still differ once their loops have run a while.
         self.rng.get_or_insert_with(|| Rng::new(cx.unix_ms ^ cx.now.rotate_left(32)));
-        // 2^48 streams would wrap; skip 0 and any serial still in use.
+        // 2^64 streams would wrap; skip 0 and any serial still in use.
         loop {
-            self.serial = (self.serial + 1) & TOKEN_MASK;
+            self.serial = self.serial.wrapping_add(1);
             if self.serial != 0 && !self.tickers.contains_key(&self.serial) {
                 break;
             }
@@ -121,7 +130,7 @@ impl FirstSteps {
         let at = cx.now + EVERY_MS;
         self.tickers.insert(self.serial, Ticker { to: cx.key, at });
         self.serials.insert(cx.key, self.serial);
-        out.push(Action::Timer { at, token: self.serial });
+        out.timer(at, self.serial);
     }
 }
 
@@ -137,7 +146,11 @@ fn price_event(rng: &mut Rng) -> Rc<[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::{Owner, ScenarioId};
+    use crate::http::request::Method;
     use crate::stats::Stats;
+
+    const OWNER: Owner = Owner::Scenario(ScenarioId::FirstSteps);
 
     fn cx(stats: &Stats, index: u32, now: u64) -> Context<'_> {
         Context { key: ConnKey { index, gen: 1 }, now, unix_ms: 1_700_000_000_000, stats }
@@ -159,7 +172,7 @@ mod tests {
     fn timers(out: &[Action]) -> Vec<(u64, u64)> {
         out.iter()
             .filter_map(|a| match a {
-                Action::Timer { at, token } => Some((*at, *token)),
+                Action::Timer { at, token } if token.owner() == OWNER => Some((*at, token.id())),
                 _ => None,
             })
             .collect()
@@ -170,7 +183,8 @@ mod tests {
         let stats = Stats::default();
         let mut app = FirstSteps::default();
         let mut out = Vec::new();
-        let reply = app.handle(INFO, &req(Method::Get), &Params::default(), &cx(&stats, 1, 0), &mut out);
+        let reply =
+            app.handle(Route::Info, &req(Method::Get), &Params::default(), None, &cx(&stats, 1, 0), &mut Out::new(&mut out, OWNER));
         let Reply::Stream { first, idle } = reply else { panic!() };
         assert_eq!(first, b"data: [aaa, bbb, ccc]\n\n");
         assert_eq!(idle, None);
@@ -182,22 +196,21 @@ mod tests {
         let stats = Stats::default();
         let mut app = FirstSteps::default();
         let mut out = Vec::new();
-        app.handle(DATA, &req(Method::Get), &Params::default(), &cx(&stats, 1, 500), &mut out);
+        app.handle(Route::Data, &req(Method::Get), &Params::default(), None, &cx(&stats, 1, 500), &mut Out::new(&mut out, OWNER));
         let [(at, token)] = timers(&out)[..] else { panic!("one timer") };
         assert_eq!(at, 1500);
         out.clear();
         // Fired a little late: the next deadline stays on the 1 s grid.
-        app.on_timer(token, &cx(&stats, u32::MAX, 1507), &mut out);
+        app.on_timer(token, &cx(&stats, u32::MAX, 1507), &mut Out::new(&mut out, OWNER));
         assert_eq!(timers(&out), [(2500, token)]);
         assert!(matches!(&out[0], Action::Send { to, .. } if to.index == 1));
         out.clear();
-        app.on_end(&cx(&stats, 1, 2000), End::Gone, &mut out);
-        app.on_timer(token, &cx(&stats, u32::MAX, 2500), &mut out);
+        app.on_end(&cx(&stats, 1, 2000), End::Gone, &mut Out::new(&mut out, OWNER));
+        app.on_timer(token, &cx(&stats, u32::MAX, 2500), &mut Out::new(&mut out, OWNER));
         assert!(out.is_empty(), "a stale timer sends nothing and re-arms nothing");
         assert!(app.tickers.is_empty() && app.serials.is_empty());
-        // HEAD starts no ticker.
-        app.handle(DATA, &req(Method::Head), &Params::default(), &cx(&stats, 2, 0), &mut out);
-        assert!(out.is_empty());
+        // HEAD is told a stream, and starts no ticker (`head` takes `&self`).
+        assert!(matches!(app.head(Route::Data, &req(Method::Head), &Params::default(), &cx(&stats, 2, 0)), Head::Stream));
     }
 
     #[test]
@@ -207,8 +220,8 @@ mod tests {
         let stats = Stats::default();
         let mut app = FirstSteps::default();
         let mut out = Vec::new();
-        app.handle(DATA, &req(Method::Get), &Params::default(), &cx(&stats, 1, 0), &mut out);
-        app.handle(DATA, &req(Method::Get), &Params::default(), &cx(&stats, 2, 500), &mut out);
+        app.handle(Route::Data, &req(Method::Get), &Params::default(), None, &cx(&stats, 1, 0), &mut Out::new(&mut out, OWNER));
+        app.handle(Route::Data, &req(Method::Get), &Params::default(), None, &cx(&stats, 2, 500), &mut Out::new(&mut out, OWNER));
         let [(a_at, a), (b_at, b)] = timers(&out)[..] else { panic!("a timer each: {out:?}") };
         assert_ne!(a, b);
         assert_eq!((a_at, b_at), (1_000, 1_500));
@@ -216,7 +229,7 @@ mod tests {
         // and re-arms on its own grid.
         let mut fire = |token: u64, now: u64| {
             let mut out = Vec::new();
-            app.on_timer(token, &cx(&stats, u32::MAX, now), &mut out);
+            app.on_timer(token, &cx(&stats, u32::MAX, now), &mut Out::new(&mut out, OWNER));
             let to = match &out[..] {
                 [Action::Send { to, .. }, Action::Timer { .. }] => to.index,
                 other => panic!("a price and the next timer: {other:?}"),

@@ -1,31 +1,44 @@
 //! The application: what each route answers, and what happens on streams.
 //!
-//! Handlers get a parsed request and a [`Context`] (the connection's key, the
-//! time, the figures), and return a [`Reply`] plus [`Action`]s for other
-//! connections (a publish reaches every subscriber this way). They never see
-//! a socket or a clock; the driver carries replies and actions out, and tells
-//! the app exactly once when a stream or parked request ends ([`App::on_end`]),
-//! so no registry can leak an entry and no online count can drift.
+//! The driver's side is [`App`]: [`App::handle`] turns a request into a
+//! [`Reply`] plus [`Action`]s for other connections (a publish reaches every
+//! subscriber this way); the streams, sockets and parked requests that
+//! replies start come back as events: [`App::on_message`],
+//! [`App::on_timeout`], [`App::on_writable`], and [`App::on_end`] exactly
+//! once each, so no registry can leak an entry and no online count can
+//! drift; timers as [`App::on_timer`]. Handlers never see a socket or a
+//! clock: the time and the figures come in the [`Context`].
 //!
-//! Files: `status.rs` (/plaintext, /stats, /stats/stream, /metrics),
-//! `topics.rs` (the hub API of SPEC §2: subscribe, publish, long-poll), and
-//! one file per demo scenario of SPEC §3, each a [`Scenario`].
+//! Every route has one owner ([`Owner`]): a demo scenario of SPEC §3 (a
+//! [`Scenario`], whose routes are an enum of its own), or a built-in family:
+//! the hub API of SPEC §2 (`topics.rs`), the server's figures (`status.rs`:
+//! /plaintext, /stats, /stats/stream, /metrics), `/ws/echo`. What holds by
+//! construction:
+//! - a connection's events go only to the owner whose reply started its
+//!   stream (`owner.rs`, one byte per connection), and a timer fires only
+//!   in the owner that set it ([`TimerToken`]: the owner and its own id, made
+//!   by [`Out::timer`]);
+//! - a WebSocket opens only with a handshake that passed the checks:
+//!   [`Reply::Upgrade`] holds a [`ws::Accepted`], which only
+//!   `ws::handshake::check` makes (called by [`Settings::accept_websocket`]);
+//! - HEAD is answered here (`head.rs`) from what each route says a GET would
+//!   get, and runs nothing that acts.
+//!
+//! Files: `scenario.rs` (the [`Scenario`] trait, [`Head`], [`Out`], and the
+//! machinery of the scenario list), `owner.rs`, `head.rs`, `topics.rs`,
+//! `status.rs`, `rng.rs`, and one file per demo scenario. Adding a scenario
+//! is its file and one line in the list below.
 
+mod head;
+mod owner;
 mod rng;
+mod scenario;
 mod status;
 mod topics;
 
+pub use owner::{Owner, TimerToken};
 pub use rng::Rng;
-
-mod first_steps;
-mod orderpay;
-mod reconnect;
-mod sse_clients;
-
-mod asset;
-mod chat;
-mod orders;
-mod sessions;
+pub use scenario::{Head, Out, Scenario};
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -39,6 +52,20 @@ use crate::hub::{self, Hub, Kind};
 use crate::key::ConnKey;
 use crate::stats::{HubFigures, Limit, Stats};
 use crate::ws;
+use owner::Owners;
+
+// Every scenario of SPEC §3, one line each (`Id => module::Type`): this
+// declares the modules, `ScenarioId` and the dispatch (see `scenario.rs`).
+scenario::scenarios! {
+    OrderPay => orderpay::OrderPay,
+    FirstSteps => first_steps::FirstSteps,
+    SseClients => sse_clients::SseClients,
+    Reconnect => reconnect::Reconnect,
+    Asset => asset::Asset,
+    Sessions => sessions::Sessions,
+    Chat => chat::Chat,
+    Orders => orders::Orders,
+}
 
 /// What the driver should do to answer a request.
 #[derive(Debug)]
@@ -56,10 +83,12 @@ pub enum Reply {
         idle: Option<Duration>,
     },
     /// Accept a WebSocket (RFC 6455 §4.2.2): the driver sends the `101` with
-    /// this `Sec-WebSocket-Accept` value, then `first` (frames), and from
-    /// then on hands the app each message through [`App::on_message`].
+    /// the handshake's `Sec-WebSocket-Accept` value, then `first` (frames),
+    /// and from then on hands the app each message through
+    /// [`App::on_message`]. Only a handshake that passed the checks is an
+    /// [`ws::Accepted`], so only such a request can be upgraded.
     Upgrade {
-        accept: String,
+        accept: ws::Accepted,
         first: Vec<u8>,
     },
     /// Hold the request open (long-poll) until an [`Action::Respond`] answers
@@ -71,11 +100,10 @@ pub enum Reply {
 }
 
 impl Reply {
-    /// For a scenario: accept the WebSocket this request asks for (the app
-    /// has checked the handshake and fills in the accept key), then send
-    /// `first` (frames).
-    pub fn websocket(first: Vec<u8>) -> Reply {
-        Reply::Upgrade { accept: String::new(), first }
+    /// Whether the connection becomes the app's (a stream, a socket, a
+    /// parked request): its owner hears of it until its `on_end`.
+    fn starts_stream(&self) -> bool {
+        matches!(self, Reply::Stream { .. } | Reply::Upgrade { .. } | Reply::Park { .. })
     }
 }
 
@@ -98,7 +126,8 @@ pub enum Action {
     /// Answer a parked request.
     Respond { to: ConnKey, response: Response },
     /// Call [`App::on_timer`] with `token` at `at` (ms on the loop clock).
-    Timer { at: u64, token: u64 },
+    /// Made by [`Out::timer`], which names the owner in the token.
+    Timer { at: u64, token: TimerToken },
     /// This stream has more to send than fits its queue now: call
     /// [`App::on_writable`] whenever its queue has room, until it says done.
     Pull { to: ConnKey },
@@ -126,43 +155,9 @@ pub struct Context<'a> {
     pub stats: &'a Stats,
 }
 
-/// A demo application of SPEC §3: its routes and how it reacts to requests,
-/// stream ends, timeouts and its own timers. Each keeps its registries and
-/// must forget a key in `on_end` (called for every stream or parked request
-/// that ends, whoever owns it: ignore keys you do not know).
-pub trait Scenario {
-    /// `(methods, pattern, route id)`; ids are the scenario's own.
-    fn routes(&self) -> Vec<(Methods, &'static str, u8)>;
-    /// Answers a request. HEAD reaches here too (RFC 9110 §9.3.2: a GET
-    /// route answers HEAD); a stream returned for HEAD is never started, so
-    /// a handler with side effects (registering, starting timers) checks
-    /// `req.method` first.
-    fn handle(
-        &mut self,
-        route: u8,
-        req: &Request<'_>,
-        params: &Params<'_>,
-        cx: &Context<'_>,
-        out: &mut Vec<Action>,
-    ) -> Reply;
-    /// The idle timeout of a stream (or a parked request) passed; the stream
-    /// ends right after, with `on_end(.., End::Timeout, ..)`.
-    fn on_timeout(&mut self, _cx: &Context<'_>, _out: &mut Vec<Action>) {}
-    fn on_end(&mut self, _cx: &Context<'_>, _why: End, _out: &mut Vec<Action>) {}
-    /// A WebSocket client of `cx.key` sent a message (ignore keys you do not
-    /// know).
-    fn on_message(&mut self, _cx: &Context<'_>, _msg: Message<'_>, _out: &mut Vec<Action>) {}
-    /// A timer this scenario set with `Action::Timer { token, .. }` fired
-    /// (tokens are the scenario's own; the app keeps them apart).
-    fn on_timer(&mut self, _token: u64, _cx: &Context<'_>, _out: &mut Vec<Action>) {}
-}
-
-/// App timers carry the scenario's index above this many bits.
-const TOKEN_BITS: u32 = 48;
-
 #[derive(Clone, Copy, Debug)]
 enum Route {
-    Scenario(usize, u8),
+    Scenario(ScenarioRoute),
     Plaintext,
     Stats,
     StatsStream,
@@ -190,13 +185,13 @@ pub struct Settings {
 
 pub struct App {
     router: Router<Route>,
-    scenarios: Vec<Box<dyn Scenario>>,
+    scenarios: Scenarios,
+    /// Who started each stream, socket and parked request.
+    owners: Owners,
     settings: Settings,
     hub: Hub,
     status: status::Status,
     topics: topics::Topics,
-    /// `/ws/echo` sockets.
-    echoes: std::collections::HashSet<ConnKey>,
 }
 
 impl App {
@@ -210,25 +205,15 @@ impl App {
             .add(Methods::GET.or(Methods::POST), "/topics/{name}", Route::Topic)
             .add(Methods::GET, "/poll/{name}", Route::Poll)
             .add(Methods::GET, "/ws/echo", Route::Echo);
-        let scenarios: Vec<Box<dyn Scenario>> = vec![
-            Box::new(orderpay::OrderPay::default()),
-            Box::new(first_steps::FirstSteps::default()),
-            Box::new(sse_clients::SseClients::default()),
-            Box::new(reconnect::Reconnect::default()),
-            Box::new(asset::Asset::default()),
-            Box::new(sessions::Sessions::default()),
-            Box::new(chat::Chat::default()),
-            Box::new(orders::Orders::default()),
-        ];
-        for (i, scenario) in scenarios.iter().enumerate() {
-            for (methods, pattern, id) in scenario.routes() {
-                router.add(methods, pattern, Route::Scenario(i, id));
-            }
+        let scenarios = Scenarios::default();
+        for (methods, pattern, route) in scenarios.routes() {
+            router.add(methods, pattern, Route::Scenario(route));
         }
         router.add(Methods::GET, "/{*path}", Route::Static);
         App {
             router,
             scenarios,
+            owners: Owners::default(),
             settings: Settings {
                 publish_token: config.publish_token.clone(),
                 allowed_origins: config.allowed_origins.clone(),
@@ -246,10 +231,12 @@ impl App {
             }),
             status: status::Status::default(),
             topics: topics::Topics::default(),
-            echoes: Default::default(),
         }
     }
 
+    /// Answers a request. HEAD is answered here, from what each route says a
+    /// GET would get (`head.rs`), and never reaches a handler that acts:
+    /// its answer is always a plain response (or a file).
     pub fn handle(&mut self, req: &Request<'_>, cx: &Context<'_>, out: &mut Vec<Action>) -> Reply {
         let (route, params) = match self.router.find(req.method, req.path) {
             Found::Route(route, params) => (*route, params),
@@ -266,106 +253,92 @@ impl App {
             }
             Found::NotFound => return Reply::Respond(Response::text(404, "no such route")),
         };
-        match route {
-            Route::Scenario(i, id) => {
+        let (owner, reply) = match route {
+            _ if req.method == Method::Head => return self.head(route, req, &params, cx),
+            Route::Static => return static_file(req),
+            Route::Scenario(route) => {
                 // The handshake is checked here for every scenario (RFC 6455
-                // §4.2.1, --allowed-origins), so a scenario only says
-                // `Reply::websocket(first)` and never sees a bad one.
-                let accept = match ws::is_upgrade(req).then(|| self.settings.accept_websocket(req)) {
-                    Some(Err(refusal)) => return refusal,
-                    Some(Ok(accept)) => Some(accept),
+                // §4.2.1, --allowed-origins): a scenario gets only one that
+                // passed, and a refusal never reaches it.
+                let upgrade = match ws::is_upgrade(req).then(|| self.settings.accept_websocket(req)) {
+                    Some(Err(refusal)) => return Reply::Respond(refusal),
+                    Some(Ok(accepted)) => Some(accepted),
                     None => None,
                 };
-                let first = out.len();
-                let mut reply = self.scenarios[i].handle(id, req, &params, cx, out);
-                tag_timers(i, &mut out[first..]);
-                if let Reply::Upgrade { accept: key, .. } = &mut reply {
-                    match accept {
-                        Some(accept) => *key = accept,
-                        // A WebSocket route asked without an upgrade: what the
-                        // handler did assumed a socket, so none of it stands.
-                        None => {
-                            out.truncate(first);
-                            self.on_end(cx, End::Done, out);
-                            return Reply::Respond(ws::handshake::Refusal::NotUpgrade.response());
-                        }
-                    }
-                }
-                reply
+                let owner = Owner::Scenario(route.scenario());
+                (owner, self.scenarios.handle(route, req, &params, upgrade, cx, &mut Out::new(out, owner)))
             }
-            Route::Plaintext => Reply::Respond(status::plaintext()),
-            Route::Stats => Reply::Respond(status::stats(cx, &self.figures(cx.stats))),
-            Route::Metrics => Reply::Respond(status::metrics(cx, &self.figures(cx.stats))),
-            Route::StatsStream => self.status.subscribe(cx, &self.figures(cx.stats), out),
+            Route::Plaintext => return Reply::Respond(status::plaintext()),
+            Route::Stats => return Reply::Respond(status::stats(cx, &self.figures(cx.stats))),
+            Route::Metrics => return Reply::Respond(status::metrics(cx, &self.figures(cx.stats))),
+            Route::StatsStream => {
+                let figures = self.figures(cx.stats);
+                (Owner::Status, self.status.subscribe(cx, &figures, &mut Out::new(out, Owner::Status)))
+            }
             Route::Topic => {
                 let name = params.get("name").unwrap_or_default();
-                self.topics.topic(req, &name, cx, &mut self.hub, &self.settings, out)
+                (Owner::Topics, self.topics.topic(req, &name, cx, &mut self.hub, &self.settings, out))
             }
-            Route::Echo => match self.settings.accept_websocket(req) {
-                Ok(accept) => {
-                    if req.method != Method::Head {
-                        self.echoes.insert(cx.key);
-                    }
-                    Reply::Upgrade { accept, first: Vec::new() }
-                }
-                Err(refusal) => refusal,
-            },
             Route::Poll => {
                 let name = params.get("name").unwrap_or_default();
-                self.topics.poll(req, &name, cx, &mut self.hub)
+                (Owner::Topics, self.topics.poll(req, &name, cx, &mut self.hub))
             }
-            Route::Static => match site::file_for(req.path) {
-                Ok(Some(rel)) => Reply::File(rel),
-                Ok(None) => Reply::Respond(Response::text(404, "no such file")),
-                Err(e @ HttpError::BadPath) => Reply::Respond(Response::text(e.status(), e.reason())),
-                Err(e) => Reply::Respond(Response::error(e)),
+            Route::Echo => match self.settings.accept_websocket(req) {
+                Ok(accept) => (Owner::Echo, Reply::Upgrade { accept, first: Vec::new() }),
+                Err(refusal) => return Reply::Respond(refusal),
             },
+        };
+        if reply.starts_stream() {
+            self.owners.set(cx.key, owner);
         }
+        reply
     }
 
     /// A stream's idle timeout, or a parked request's timeout, passed. The
     /// app may send last words (or must answer the parked request); the
     /// driver then ends the stream and calls [`App::on_end`].
     pub fn on_timeout(&mut self, cx: &Context<'_>, out: &mut Vec<Action>) {
-        self.topics.on_timeout(cx, &mut self.hub, out);
-        for (i, scenario) in self.scenarios.iter_mut().enumerate() {
-            let first = out.len();
-            scenario.on_timeout(cx, out);
-            tag_timers(i, &mut out[first..]);
+        match self.owners.get(cx.key) {
+            Some(Owner::Topics) => self.topics.on_timeout(cx, &mut self.hub, out),
+            Some(owner @ Owner::Scenario(id)) => {
+                self.scenarios.get(id).on_timeout(cx, &mut Out::new(out, owner))
+            }
+            Some(Owner::Status | Owner::Echo) | None => {}
         }
     }
 
-    /// A stream or parked request is over; forget everything about `cx.key`.
+    /// A stream or parked request is over: its owner forgets `cx.key`.
     pub fn on_end(&mut self, cx: &Context<'_>, why: End, out: &mut Vec<Action>) {
-        log::debug!("conn={} stream ended: {why:?}", cx.key);
-        self.status.forget(cx.key);
-        self.echoes.remove(&cx.key);
-        self.topics.forget(cx.key, &mut self.hub);
-        for (i, scenario) in self.scenarios.iter_mut().enumerate() {
-            let first = out.len();
-            scenario.on_end(cx, why, out);
-            tag_timers(i, &mut out[first..]);
+        let owner = self.owners.take(cx.key);
+        log::debug!("conn={} stream of {owner:?} ended: {why:?}", cx.key);
+        match owner {
+            Some(Owner::Topics) => self.topics.forget(cx.key, &mut self.hub),
+            Some(Owner::Status) => self.status.forget(cx.key),
+            Some(owner @ Owner::Scenario(id)) => {
+                self.scenarios.get(id).on_end(cx, why, &mut Out::new(out, owner))
+            }
+            Some(Owner::Echo) | None => {}
         }
     }
 
     /// A WebSocket client sent a whole message.
     pub fn on_message(&mut self, cx: &Context<'_>, msg: Message<'_>, out: &mut Vec<Action>) {
-        if self.echoes.contains(&cx.key) {
+        match self.owners.get(cx.key) {
             // `/ws/echo`: "every text/binary message comes back unchanged".
-            let (opcode, payload) = match msg {
-                Message::Text(t) => (ws::OpCode::Text, t.as_bytes()),
-                Message::Binary(b) => (ws::OpCode::Binary, b),
-            };
-            let mut frame = Vec::with_capacity(payload.len() + ws::frame::MAX_HEADER);
-            ws::encode(opcode, payload, &mut frame);
-            out.push(Action::Send { to: cx.key, bytes: frame.into() });
-            return;
-        }
-        self.topics.on_message(cx, msg, &mut self.hub, &self.settings, out);
-        for (i, scenario) in self.scenarios.iter_mut().enumerate() {
-            let first = out.len();
-            scenario.on_message(cx, msg, out);
-            tag_timers(i, &mut out[first..]);
+            Some(Owner::Echo) => {
+                let (opcode, payload) = match msg {
+                    Message::Text(t) => (ws::OpCode::Text, t.as_bytes()),
+                    Message::Binary(b) => (ws::OpCode::Binary, b),
+                };
+                let mut frame = Vec::with_capacity(payload.len() + ws::frame::MAX_HEADER);
+                ws::encode(opcode, payload, &mut frame);
+                out.push(Action::Send { to: cx.key, bytes: frame.into() });
+            }
+            Some(Owner::Topics) => self.topics.on_message(cx, msg, &mut self.hub, &self.settings, out),
+            Some(owner @ Owner::Scenario(id)) => {
+                self.scenarios.get(id).on_message(cx, msg, &mut Out::new(out, owner))
+            }
+            Some(Owner::Status) | None => {}
         }
     }
 
@@ -373,25 +346,28 @@ impl App {
     /// its queue, at most half of `--max-queue`. Returns whether it still
     /// wants to be asked.
     pub fn on_writable(&mut self, cx: &Context<'_>, queued: usize, out: &mut Vec<Action>) -> bool {
-        self.topics.feed(cx.key, &mut self.hub, self.settings.max_queue, queued, out)
+        match self.owners.get(cx.key) {
+            Some(Owner::Topics) => {
+                self.topics.feed(cx.key, &mut self.hub, self.settings.max_queue, queued, out)
+            }
+            Some(owner @ Owner::Scenario(id)) => {
+                self.scenarios.get(id).on_writable(cx, queued, &mut Out::new(out, owner))
+            }
+            Some(Owner::Status | Owner::Echo) | None => false,
+        }
     }
 
-    /// A timer set with [`Action::Timer`] fired.
-    pub fn on_timer(&mut self, token: u64, cx: &Context<'_>, out: &mut Vec<Action>) {
-        match (token >> TOKEN_BITS) as usize {
-            0 if token == status::TICK => {
+    /// A timer set with [`Action::Timer`] fired: its owner's, by its token.
+    pub fn on_timer(&mut self, token: TimerToken, cx: &Context<'_>, out: &mut Vec<Action>) {
+        match token.owner() {
+            Owner::Status => {
                 let figures = self.figures(cx.stats);
-                self.status.tick(cx, &figures, out);
+                self.status.tick(cx, &figures, &mut Out::new(out, Owner::Status));
             }
-            0 => {}
-            n => {
-                let i = n - 1;
-                if let Some(scenario) = self.scenarios.get_mut(i) {
-                    let first = out.len();
-                    scenario.on_timer(token & ((1 << TOKEN_BITS) - 1), cx, out);
-                    tag_timers(i, &mut out[first..]);
-                }
+            owner @ Owner::Scenario(id) => {
+                self.scenarios.get(id).on_timer(token.id(), cx, &mut Out::new(out, owner))
             }
+            Owner::Topics | Owner::Echo => {}
         }
     }
 
@@ -442,26 +418,27 @@ impl App {
     }
 }
 
-/// Marks the timers a scenario just asked for with its index, so their
-/// tokens come back to it and to no one else.
-fn tag_timers(scenario: usize, actions: &mut [Action]) {
-    for action in actions {
-        if let Action::Timer { token, .. } = action {
-            *token = (*token & ((1 << TOKEN_BITS) - 1)) | ((scenario as u64 + 1) << TOKEN_BITS);
-        }
+/// A file of the `www` root, for GET and HEAD alike (the driver looks it up
+/// and leaves out the body for HEAD).
+fn static_file(req: &Request<'_>) -> Reply {
+    match site::file_for(req.path) {
+        Ok(Some(rel)) => Reply::File(rel),
+        Ok(None) => Reply::Respond(Response::text(404, "no such file")),
+        Err(e @ HttpError::BadPath) => Reply::Respond(Response::text(e.status(), e.reason())),
+        Err(e) => Reply::Respond(Response::error(e)),
     }
 }
 
 impl Settings {
     /// RFC 6455 §4.2.1 checks and SPEC §4's Origin rule, for a route that
     /// speaks WebSocket: the `Sec-WebSocket-Accept` value, or the refusal
-    /// (`400`, `426` with `Sec-WebSocket-Version: 13`, `403`) as a reply.
-    pub fn accept_websocket(&self, req: &Request<'_>) -> Result<String, Reply> {
+    /// (`400`, `426` with `Sec-WebSocket-Version: 13`, `403`).
+    pub fn accept_websocket(&self, req: &Request<'_>) -> Result<ws::Accepted, Response> {
         ws::handshake::check(req, |origin| {
             self.allowed_origins.is_empty()
                 || self.allowed_origins.iter().any(|o| o.as_bytes().eq_ignore_ascii_case(origin))
         })
-        .map_err(|refusal| Reply::Respond(refusal.response()))
+        .map_err(|refusal| refusal.response())
     }
 }
 
@@ -490,26 +467,4 @@ pub(crate) fn timeout_param(query: &str, default: Duration, cap: Duration) -> Re
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeout_param_clamps_before_converting() {
-        let (default, cap) = (Duration::from_secs(60), Duration::from_secs(3600));
-        let cases: &[(&str, Result<Duration, ()>)] = &[
-            ("", Ok(default)),
-            ("timeout=", Ok(default)),
-            ("timeout=0.5", Ok(Duration::from_millis(500))),
-            ("timeout=1e30", Ok(cap)),
-            ("timeout=1e300", Ok(cap)),
-            ("timeout=0", Err(())),
-            ("timeout=-1", Err(())),
-            ("timeout=inf", Err(())),
-            ("timeout=NaN", Err(())),
-            ("timeout=soon", Err(())),
-        ];
-        for (q, want) in cases {
-            assert_eq!(timeout_param(q, default, cap).map_err(|_| ()), *want, "{q}");
-        }
-    }
-}
+mod tests;

@@ -32,15 +32,21 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{Action, Context, End, Reply, Scenario};
-use crate::http::request::{Method, Request};
+use super::{Action, Context, End, Head, Out, Reply, Scenario};
+use crate::http::request::Request;
 use crate::http::response::Response;
 use crate::http::route::{query, Methods, Params};
 use crate::key::ConnKey;
 use crate::sse;
+use crate::ws::Accepted;
 
-const ORDERPAY: u8 = 0;
-const PAYBACK: u8 = 1;
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    /// `GET /orderpay?payid=`: the page's stream.
+    OrderPay,
+    /// `GET /payback?payid=`: the payment system's confirmation.
+    PayBack,
+}
 
 /// SPEC §3.1: "Sends at once `retry: 1000`": the browser waits 1 s before
 /// reconnecting a dropped stream.
@@ -76,93 +82,104 @@ pub struct OrderPay {
 }
 
 impl Scenario for OrderPay {
-    fn routes(&self) -> Vec<(Methods, &'static str, u8)> {
-        vec![(Methods::GET, "/orderpay", ORDERPAY), (Methods::GET, "/payback", PAYBACK)]
+    type Route = Route;
+
+    fn routes(&self) -> Vec<(Methods, &'static str, Route)> {
+        vec![(Methods::GET, "/orderpay", Route::OrderPay), (Methods::GET, "/payback", Route::PayBack)]
     }
 
     fn handle(
         &mut self,
-        route: u8,
+        route: Route,
         req: &Request<'_>,
         _params: &Params<'_>,
+        _upgrade: Option<Accepted>,
         cx: &Context<'_>,
-        out: &mut Vec<Action>,
+        out: &mut Out<'_>,
     ) -> Reply {
         match route {
-            ORDERPAY => self.orderpay(req, cx, out),
-            _ => Reply::Respond(self.payback(req, out)),
+            Route::OrderPay => self.orderpay(req, cx, out),
+            Route::PayBack => Reply::Respond(self.payback(req, out)),
         }
     }
 
-    fn on_timeout(&mut self, cx: &Context<'_>, out: &mut Vec<Action>) {
-        // Called for every stream that times out: only ours get the line.
+    fn head(&self, route: Route, req: &Request<'_>, _params: &Params<'_>, _cx: &Context<'_>) -> Head {
+        match route {
+            Route::OrderPay => match stream_params(req) {
+                Ok(_) => Head::Stream,
+                Err(refusal) => Head::Respond(refusal),
+            },
+            Route::PayBack => Head::Respond(self.payback_answer(req).0),
+        }
+    }
+
+    fn on_timeout(&mut self, cx: &Context<'_>, out: &mut Out<'_>) {
         if self.payids.contains_key(&cx.key) {
             out.push(Action::Send { to: cx.key, bytes: event(TIMED_OUT).into() });
         }
     }
 
-    fn on_end(&mut self, cx: &Context<'_>, _why: End, _out: &mut Vec<Action>) {
+    fn on_end(&mut self, cx: &Context<'_>, _why: End, _out: &mut Out<'_>) {
         self.forget(cx.key);
     }
 }
 
 impl OrderPay {
-    fn orderpay(&mut self, req: &Request<'_>, cx: &Context<'_>, out: &mut Vec<Action>) -> Reply {
-        let payid = match payid(req) {
-            Ok(id) => id,
-            Err(why) => return Reply::Respond(Response::text(400, why)),
+    fn orderpay(&mut self, req: &Request<'_>, cx: &Context<'_>, out: &mut Out<'_>) -> Reply {
+        let (payid, idle) = match stream_params(req) {
+            Ok(p) => p,
+            Err(refusal) => return Reply::Respond(refusal),
         };
-        let idle = match super::timeout_param(req.query, DEFAULT_TIMEOUT, MAX_TIMEOUT) {
-            Ok(d) => d,
-            Err(why) => return Reply::Respond(Response::text(400, why)),
-        };
-        // HEAD gets the stream's head and nothing else: it must not take the
-        // payid from a page that is waiting on it.
-        if req.method != Method::Head {
-            if let Some(old) = self.streams.insert(payid, cx.key) {
-                // The old key leaves the registry now, so its on_end (which
-                // comes while the End below is carried out) finds nothing
-                // and cannot remove the new registration.
-                self.payids.remove(&old);
-                out.push(Action::Send { to: old, bytes: Rc::from(REPLACED_EVENT) });
-                out.push(Action::End { to: old });
-                log::debug!("payid={payid} conn={old} replaced by conn={}", cx.key);
-            }
-            self.payids.insert(cx.key, payid);
+        if let Some(old) = self.streams.insert(payid, cx.key) {
+            // The old key leaves the registry now, so its on_end (which
+            // comes while the End below is carried out) finds nothing and
+            // cannot remove the new registration.
+            self.payids.remove(&old);
+            out.push(Action::Send { to: old, bytes: Rc::from(REPLACED_EVENT) });
+            out.push(Action::End { to: old });
+            log::debug!("payid={payid} conn={old} replaced by conn={}", cx.key);
         }
+        self.payids.insert(cx.key, payid);
         let mut first = Vec::with_capacity(48);
         sse::encode(&sse::Event { retry: Some(RETRY_MS), data: CONNECTED, ..Default::default() }, &mut first);
         Reply::Stream { first, idle: Some(idle) }
     }
 
-    fn payback(&mut self, req: &Request<'_>, out: &mut Vec<Action>) -> Response {
+    fn payback(&mut self, req: &Request<'_>, out: &mut Out<'_>) -> Response {
+        let (response, found) = self.payback_answer(req);
+        if let Some((payid, key)) = found {
+            self.streams.remove(&payid);
+            self.payids.remove(&key);
+            out.push(Action::Send { to: key, bytes: event(SUCCEEDED).into() });
+            out.push(Action::Send { to: key, bytes: Rc::from(FINISH_EVENT) });
+            out.push(Action::End { to: key });
+        }
+        response
+    }
+
+    /// What `/payback` answers, and the stream it would finish, if any.
+    fn payback_answer(&self, req: &Request<'_>) -> (Response, Option<(i64, ConnKey)>) {
         let payid = match payid(req) {
             Ok(id) => id,
             Err(why) => {
                 let mut body = String::from(r#"{"payid":null,"delivered":false,"error":"#);
                 crate::json::push_str(&mut body, why);
                 body.push('}');
-                return Response::json(400, body);
+                return (Response::json(400, body), None);
             }
         };
-        // HEAD asks what GET would answer without doing it.
-        let found = match req.method {
-            Method::Head => self.streams.get(&payid).copied(),
-            _ => self.streams.remove(&payid),
-        };
-        let Some(key) = found else {
-            return Response::json(
-                404,
-                format!(r#"{{"payid":{payid},"delivered":false,"error":"no open stream for this payid"}}"#),
-            );
-        };
-        if req.method != Method::Head {
-            self.payids.remove(&key);
-            out.push(Action::Send { to: key, bytes: event(SUCCEEDED).into() });
-            out.push(Action::Send { to: key, bytes: Rc::from(FINISH_EVENT) });
-            out.push(Action::End { to: key });
+        match self.streams.get(&payid) {
+            None => (
+                Response::json(
+                    404,
+                    format!(r#"{{"payid":{payid},"delivered":false,"error":"no open stream for this payid"}}"#),
+                ),
+                None,
+            ),
+            Some(&key) => {
+                (Response::json(200, format!(r#"{{"payid":{payid},"delivered":true}}"#)), Some((payid, key)))
+            }
         }
-        Response::json(200, format!(r#"{{"payid":{payid},"delivered":true}}"#))
     }
 
     /// Forgets a stream that ended, if it is still the one registered for
@@ -174,6 +191,13 @@ impl OrderPay {
             }
         }
     }
+}
+
+/// `/orderpay`'s payid and idle timeout, or its `400` (plain text).
+fn stream_params(req: &Request<'_>) -> Result<(i64, Duration), Response> {
+    let payid = payid(req).map_err(|why| Response::text(400, why))?;
+    let idle = super::timeout_param(req.query, DEFAULT_TIMEOUT, MAX_TIMEOUT).map_err(|why| Response::text(400, why))?;
+    Ok((payid, idle))
 }
 
 fn event(data: &str) -> Vec<u8> {
@@ -196,6 +220,9 @@ mod tests {
     use super::*;
     use crate::stats::Stats;
 
+    use crate::app::Owner;
+    use crate::http::request::Method;
+
     fn req(method: Method, query: &str) -> Request<'_> {
         Request {
             method,
@@ -214,18 +241,28 @@ mod tests {
     }
 
     /// Runs a request as connection `index`; the reply and the actions.
-    fn run(app: &mut OrderPay, route: u8, method: Method, q: &str, index: u32) -> (Reply, Vec<Action>) {
+    fn run(app: &mut OrderPay, route: Route, method: Method, q: &str, index: u32) -> (Reply, Vec<Action>) {
         let stats = Stats::default();
         let cx = Context { key: key(index), now: 0, unix_ms: 0, stats: &stats };
         let mut out = Vec::new();
-        let reply = app.handle(route, &req(method, q), &Params::default(), &cx, &mut out);
+        let reply = app.handle(route, &req(method, q), &Params::default(), None, &cx, &mut owned(&mut out));
         (reply, out)
+    }
+
+    fn owned(out: &mut Vec<Action>) -> Out<'_> {
+        Out::new(out, Owner::Scenario(crate::app::ScenarioId::OrderPay))
+    }
+
+    fn head(app: &OrderPay, route: Route, q: &str) -> Head {
+        let stats = Stats::default();
+        let cx = Context { key: key(9), now: 0, unix_ms: 0, stats: &stats };
+        app.head(route, &req(Method::Head, q), &Params::default(), &cx)
     }
 
     fn end(app: &mut OrderPay, index: u32) {
         let stats = Stats::default();
         let cx = Context { key: key(index), now: 0, unix_ms: 0, stats: &stats };
-        app.on_end(&cx, End::Gone, &mut Vec::new());
+        app.on_end(&cx, End::Gone, &mut owned(&mut Vec::new()));
     }
 
     fn status(reply: &Reply) -> u16 {
@@ -238,7 +275,7 @@ mod tests {
     #[test]
     fn the_stream_opens_with_spec_bytes() {
         let mut app = OrderPay::default();
-        let (reply, out) = run(&mut app, ORDERPAY, Method::Get, "payid=-7", 1);
+        let (reply, out) = run(&mut app, Route::OrderPay, Method::Get, "payid=-7", 1);
         let Reply::Stream { first, idle } = reply else { panic!("{reply:?}") };
         assert_eq!(first, b"retry: 1000\ndata: Connection succeeded\n\n");
         assert_eq!(idle, Some(DEFAULT_TIMEOUT));
@@ -249,8 +286,8 @@ mod tests {
     #[test]
     fn a_replaced_streams_end_keeps_the_new_registration() {
         let mut app = OrderPay::default();
-        run(&mut app, ORDERPAY, Method::Get, "payid=5", 1);
-        let (_, out) = run(&mut app, ORDERPAY, Method::Get, "payid=5", 2);
+        run(&mut app, Route::OrderPay, Method::Get, "payid=5", 1);
+        let (_, out) = run(&mut app, Route::OrderPay, Method::Get, "payid=5", 2);
         assert!(
             matches!(out.as_slice(), [Action::Send { to, .. }, Action::End { to: e }] if *to == key(1) && *e == key(1))
         );
@@ -263,8 +300,8 @@ mod tests {
     #[test]
     fn payback_sends_both_events_then_ends() {
         let mut app = OrderPay::default();
-        run(&mut app, ORDERPAY, Method::Get, "payid=9", 1);
-        let (reply, out) = run(&mut app, PAYBACK, Method::Get, "payid=9", 2);
+        run(&mut app, Route::OrderPay, Method::Get, "payid=9", 1);
+        let (reply, out) = run(&mut app, Route::PayBack, Method::Get, "payid=9", 2);
         assert_eq!(status(&reply), 200);
         let sent: Vec<&[u8]> = out
             .iter()
@@ -276,7 +313,7 @@ mod tests {
         assert_eq!(sent, [&b"data: User payment succeeded\n\n"[..], FINISH_EVENT]);
         assert!(matches!(out.last(), Some(Action::End { to }) if *to == key(1)));
         assert!(app.streams.is_empty() && app.payids.is_empty());
-        assert_eq!(status(&run(&mut app, PAYBACK, Method::Get, "payid=9", 2).0), 404);
+        assert_eq!(status(&run(&mut app, Route::PayBack, Method::Get, "payid=9", 2).0), 404);
     }
 
     #[test]
@@ -294,13 +331,14 @@ mod tests {
     }
 
     #[test]
-    fn head_does_not_take_the_payid() {
+    fn head_answers_as_get_would() {
         let mut app = OrderPay::default();
-        run(&mut app, ORDERPAY, Method::Get, "payid=3", 1);
-        let (_, out) = run(&mut app, ORDERPAY, Method::Head, "payid=3", 2);
-        assert!(out.is_empty());
-        let (reply, out) = run(&mut app, PAYBACK, Method::Head, "payid=3", 2);
-        assert_eq!((status(&reply), out.len()), (200, 0));
+        run(&mut app, Route::OrderPay, Method::Get, "payid=3", 1);
+        assert!(matches!(head(&app, Route::OrderPay, "payid=3"), Head::Stream));
+        assert!(matches!(head(&app, Route::OrderPay, "payid=x"), Head::Respond(r) if r.status == 400));
+        assert!(matches!(head(&app, Route::PayBack, "payid=3"), Head::Respond(r) if r.status == 200));
+        assert!(matches!(head(&app, Route::PayBack, "payid=4"), Head::Respond(r) if r.status == 404));
+        assert!(matches!(head(&app, Route::PayBack, "payid="), Head::Respond(r) if r.status == 400));
         assert_eq!(app.streams.get(&3), Some(&key(1)));
     }
 
@@ -308,12 +346,12 @@ mod tests {
     fn bad_input_is_400() {
         let mut app = OrderPay::default();
         for q in ["", "payid=", "payid=abc", "payid=1.5", "payid=9223372036854775808", "payid=1&timeout=0"] {
-            assert_eq!(status(&run(&mut app, ORDERPAY, Method::Get, q, 1).0), 400, "{q}");
+            assert_eq!(status(&run(&mut app, Route::OrderPay, Method::Get, q, 1).0), 400, "{q}");
         }
         for q in ["payid=1&timeout=-1", "payid=1&timeout=x", "payid=1&timeout=inf", "payid=1&timeout=NaN"] {
-            assert_eq!(status(&run(&mut app, ORDERPAY, Method::Get, q, 1).0), 400, "{q}");
+            assert_eq!(status(&run(&mut app, Route::OrderPay, Method::Get, q, 1).0), 400, "{q}");
         }
-        assert_eq!(status(&run(&mut app, PAYBACK, Method::Get, "payid=x", 1).0), 400);
+        assert_eq!(status(&run(&mut app, Route::PayBack, Method::Get, "payid=x", 1).0), 400);
         assert!(app.streams.is_empty());
     }
 
@@ -322,15 +360,15 @@ mod tests {
         // The connection times the idle stream (conn::stream_tests); the app
         // says what a timeout means: `data: timeout!!`, then the stream ends.
         let mut app = OrderPay::default();
-        let (reply, _) = run(&mut app, ORDERPAY, Method::Get, "payid=4&timeout=0.5", 1);
+        let (reply, _) = run(&mut app, Route::OrderPay, Method::Get, "payid=4&timeout=0.5", 1);
         assert!(matches!(reply, Reply::Stream { idle: Some(d), .. } if d == Duration::from_millis(500)));
         let stats = Stats::default();
         let mut out = Vec::new();
         let theirs = Context { key: key(9), now: 500, unix_ms: 0, stats: &stats };
-        app.on_timeout(&theirs, &mut out);
-        assert!(out.is_empty(), "another scenario's stream gets nothing from us: {out:?}");
+        app.on_timeout(&theirs, &mut owned(&mut out));
+        assert!(out.is_empty(), "a key it does not hold gets nothing: {out:?}");
         let ours = Context { key: key(1), now: 500, unix_ms: 0, stats: &stats };
-        app.on_timeout(&ours, &mut out);
+        app.on_timeout(&ours, &mut owned(&mut out));
         let sent: Vec<&[u8]> = out
             .iter()
             .map(|a| match a {
@@ -339,9 +377,9 @@ mod tests {
             })
             .collect();
         assert_eq!(sent, [&b"data: timeout!!\n\n"[..]]);
-        app.on_end(&ours, End::Timeout, &mut Vec::new());
+        app.on_end(&ours, End::Timeout, &mut owned(&mut Vec::new()));
         assert!(app.streams.is_empty() && app.payids.is_empty());
-        assert_eq!(status(&run(&mut app, PAYBACK, Method::Get, "payid=4", 2).0), 404);
+        assert_eq!(status(&run(&mut app, Route::PayBack, Method::Get, "payid=4", 2).0), 404);
     }
 
     #[test]

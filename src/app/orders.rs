@@ -47,15 +47,20 @@ use serde::Serialize;
 use serde_json::error::Category;
 use serde_json::{Number, Value};
 
-use super::{Action, Context, End, Reply, Scenario};
+use super::{Action, Context, End, Head, Out, Reply, Scenario};
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
 use crate::http::route::{Methods, Params};
 use crate::key::ConnKey;
-use crate::ws;
+use crate::ws::{self, Accepted};
 
-const SELLERS: u8 = 0;
-const ORDERS: u8 = 1;
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    /// `GET /sell/webSocket`: a seller's order list page.
+    Sellers,
+    /// `POST /sell/orders` creates one; `GET` lists them.
+    Orders,
+}
 
 /// Orders kept for `GET /sell/orders`: a seller's page shows the recent
 /// ones; older ones fall out so a test loop or a flood of posts cannot grow
@@ -76,37 +81,45 @@ pub struct Orders {
 }
 
 impl Scenario for Orders {
-    fn routes(&self) -> Vec<(Methods, &'static str, u8)> {
+    type Route = Route;
+
+    fn routes(&self) -> Vec<(Methods, &'static str, Route)> {
         vec![
-            (Methods::GET, "/sell/webSocket", SELLERS),
-            (Methods::GET.or(Methods::POST), "/sell/orders", ORDERS),
+            (Methods::GET, "/sell/webSocket", Route::Sellers),
+            (Methods::GET.or(Methods::POST), "/sell/orders", Route::Orders),
         ]
     }
 
     fn handle(
         &mut self,
-        route: u8,
+        route: Route,
         req: &Request<'_>,
         _params: &Params<'_>,
+        upgrade: Option<Accepted>,
         cx: &Context<'_>,
-        out: &mut Vec<Action>,
+        out: &mut Out<'_>,
     ) -> Reply {
         match (route, req.method) {
-            (SELLERS, method) => {
-                // Only a real upgrade is a seller (HEAD, or a GET the app
-                // refuses for want of `Upgrade`, is not).
-                if method == Method::Get && ws::is_upgrade(req) {
-                    self.sellers.insert(cx.key);
-                    log::info!("conn={} seller connected; sellers: {}", cx.key, self.sellers.len());
-                }
-                Reply::websocket(Vec::new())
+            (Route::Sellers, _) => {
+                // Only a real upgrade is a seller.
+                let Some(accept) = upgrade else { return Reply::Respond(ws::Refusal::NotUpgrade.response()) };
+                self.sellers.insert(cx.key);
+                log::info!("conn={} seller connected; sellers: {}", cx.key, self.sellers.len());
+                Reply::Upgrade { accept, first: Vec::new() }
             }
-            (_, Method::Post) => Reply::Respond(self.create(&req.body, cx, out)),
-            _ => Reply::Respond(self.list()),
+            (Route::Orders, Method::Post) => Reply::Respond(self.create(&req.body, cx, out)),
+            (Route::Orders, _) => Reply::Respond(self.list()),
         }
     }
 
-    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Vec<Action>) {
+    fn head(&self, route: Route, _req: &Request<'_>, _params: &Params<'_>, _cx: &Context<'_>) -> Head {
+        match route {
+            Route::Sellers => Head::Upgrade,
+            Route::Orders => Head::Respond(self.list()),
+        }
+    }
+
+    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Out<'_>) {
         if self.sellers.remove(&cx.key) {
             log::info!("conn={} seller left ({why:?}); sellers: {}", cx.key, self.sellers.len());
         }
@@ -280,7 +293,10 @@ fn amount_number(n: f64) -> Number {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::{Owner, ScenarioId};
     use crate::stats::Stats;
+
+    const OWNER: Owner = Owner::Scenario(ScenarioId::Orders);
     use httparse::Header;
 
     fn key(index: u32) -> ConnKey {
@@ -289,7 +305,7 @@ mod tests {
 
     const UPGRADE: &[Header<'static>] = &[Header { name: "Upgrade", value: b"websocket" }];
 
-    fn run(orders: &mut Orders, route: u8, method: Method, body: &str, index: u32) -> (Reply, Vec<Action>) {
+    fn run(orders: &mut Orders, route: Route, method: Method, body: &str, index: u32) -> (Reply, Vec<Action>) {
         let stats = Stats::default();
         let cx = Context { key: key(index), now: 0, unix_ms: 1_714_550_400_123, stats: &stats };
         let req = Request {
@@ -298,12 +314,19 @@ mod tests {
             path: "/",
             query: "",
             minor: 1,
-            headers: if route == SELLERS { UPGRADE } else { &[] },
+            headers: if route == Route::Sellers { UPGRADE } else { &[] },
             body: body.as_bytes().to_vec().into(),
             keep_alive: true,
         };
         let mut out = Vec::new();
-        let reply = orders.handle(route, &req, &Params::default(), &cx, &mut out);
+        if method == Method::Head {
+            return (Reply::Respond(match orders.head(route, &req, &Params::default(), &cx) {
+                Head::Respond(r) => r,
+                other => panic!("{other:?}"),
+            }), out);
+        }
+        let upgrade = ws::is_upgrade(&req).then(crate::app::tests::accepted);
+        let reply = orders.handle(route, &req, &Params::default(), upgrade, &cx, &mut Out::new(&mut out, OWNER));
         (reply, out)
     }
 
@@ -317,10 +340,10 @@ mod tests {
     #[test]
     fn an_order_is_answered_kept_and_pushed_once_encoded() {
         let mut orders = Orders::default();
-        run(&mut orders, SELLERS, Method::Get, "", 1);
-        run(&mut orders, SELLERS, Method::Get, "", 2);
+        run(&mut orders, Route::Sellers, Method::Get, "", 1);
+        run(&mut orders, Route::Sellers, Method::Get, "", 2);
         let (reply, out) =
-            run(&mut orders, ORDERS, Method::Post, r#"{"amount":12.5,"buyerName":"Alice","x":[1]}"#, 3);
+            run(&mut orders, Route::Orders, Method::Post, r#"{"amount":12.5,"buyerName":"Alice","x":[1]}"#, 3);
         let want = r#"{"orderId":"1714550400123-1","buyerName":"Alice","amount":12.5}"#;
         assert_eq!(answer(reply), (201, want.to_string()));
         let push = r#"{"type":"new-order","orderId":"1714550400123-1","buyerName":"Alice","amount":12.5}"#;
@@ -336,10 +359,10 @@ mod tests {
         }
         to.sort();
         assert_eq!(to, [1, 2]);
-        let (_, _) = run(&mut orders, ORDERS, Method::Post, r#"{"buyerName":"Bo \"B\"","amount":30.0}"#, 3);
+        let (_, _) = run(&mut orders, Route::Orders, Method::Post, r#"{"buyerName":"Bo \"B\"","amount":30.0}"#, 3);
         let list = format!(r#"[{want},{{"orderId":"1714550400123-2","buyerName":"Bo \"B\"","amount":30}}]"#);
-        assert_eq!(answer(run(&mut orders, ORDERS, Method::Get, "", 3).0), (200, list.clone()));
-        assert_eq!(answer(run(&mut orders, ORDERS, Method::Head, "", 3).0), (200, list));
+        assert_eq!(answer(run(&mut orders, Route::Orders, Method::Get, "", 3).0), (200, list.clone()));
+        assert_eq!(answer(run(&mut orders, Route::Orders, Method::Head, "", 3).0), (200, list));
     }
 
     #[test]
@@ -376,8 +399,8 @@ mod tests {
         assert!(order_fields(longest.as_bytes()).is_ok());
 
         let mut orders = Orders::default();
-        run(&mut orders, SELLERS, Method::Get, "", 1);
-        let (reply, out) = run(&mut orders, ORDERS, Method::Post, "{\"amount\":1}", 3);
+        run(&mut orders, Route::Sellers, Method::Get, "", 1);
+        let (reply, out) = run(&mut orders, Route::Orders, Method::Post, "{\"amount\":1}", 3);
         let (status, body) = answer(reply);
         assert_eq!(status, 400);
         assert!(serde_json::from_str::<Value>(&body).is_ok_and(|v| v["error"].is_string()), "{body}");
@@ -405,9 +428,9 @@ mod tests {
         let mut orders = Orders::default();
         for i in 0..MAX_ORDERS + 5 {
             let body = format!("{{\"buyerName\":\"b{i}\",\"amount\":{i}}}");
-            assert_eq!(answer(run(&mut orders, ORDERS, Method::Post, &body, 3).0).0, 201);
+            assert_eq!(answer(run(&mut orders, Route::Orders, Method::Post, &body, 3).0).0, 201);
         }
-        let (_, list) = answer(run(&mut orders, ORDERS, Method::Get, "", 3).0);
+        let (_, list) = answer(run(&mut orders, Route::Orders, Method::Get, "", 3).0);
         let Ok(Value::Array(items)) = serde_json::from_str(&list) else { panic!("{list}") };
         assert_eq!(items.len(), MAX_ORDERS);
         assert_eq!(items[0]["buyerName"], "b5");
@@ -415,16 +438,14 @@ mod tests {
     }
 
     #[test]
-    fn sellers_are_forgotten_and_head_registers_none() {
+    fn sellers_are_forgotten() {
         let stats = Stats::default();
         let mut orders = Orders::default();
-        run(&mut orders, SELLERS, Method::Head, "", 1);
-        assert!(orders.sellers.is_empty());
-        run(&mut orders, SELLERS, Method::Get, "", 2);
+        run(&mut orders, Route::Sellers, Method::Get, "", 2);
         let cx = Context { key: key(2), now: 0, unix_ms: 0, stats: &stats };
-        orders.on_end(&cx, End::Gone, &mut Vec::new());
+        orders.on_end(&cx, End::Gone, &mut Out::new(&mut Vec::new(), OWNER));
         assert!(orders.sellers.is_empty());
-        let (_, out) = run(&mut orders, ORDERS, Method::Post, r#"{"buyerName":"A","amount":0}"#, 3);
+        let (_, out) = run(&mut orders, Route::Orders, Method::Post, r#"{"buyerName":"A","amount":0}"#, 3);
         assert!(out.is_empty());
     }
 }

@@ -36,14 +36,15 @@ use std::fmt::Write;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{Action, Context, End, Reply, Rng, Scenario};
+use super::{Action, Context, End, Head, Out, Reply, Rng, Scenario};
 use crate::http::date;
-use crate::http::request::{Method, Request};
+use crate::http::request::Request;
 use crate::http::response::{Body, Response};
 use crate::http::route::{Methods, Params};
 use crate::hub;
 use crate::key::ConnKey;
 use crate::sse;
+use crate::ws::Accepted;
 
 /// SPEC §3.4: "timeout 15 s (so browsers reconnect often)"; also the most
 /// `?timeout=` may ask for.
@@ -57,9 +58,15 @@ pub const KEPT: usize = 1000;
 const KEY_MAX: u64 = i32::MAX as u64;
 const SENT: &[u8] = "发送成功!".as_bytes();
 
-const STREAM: u8 = 0;
-const SEND: u8 = 1;
-const CLOSE_WINDOW: u8 = 2;
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    /// `GET /foo/sse`: a stream that times out every 15 s.
+    Stream,
+    /// `GET /foo/sseSend`: a broadcast.
+    Send,
+    /// `/foo/closeWindow`: the page's unload beacon.
+    CloseWindow,
+}
 
 /// One broadcast as history keeps it: what every receiver's text is made of
 /// besides its own key.
@@ -83,33 +90,32 @@ pub struct Reconnect {
 }
 
 impl Scenario for Reconnect {
-    fn routes(&self) -> Vec<(Methods, &'static str, u8)> {
+    type Route = Route;
+
+    fn routes(&self) -> Vec<(Methods, &'static str, Route)> {
         vec![
-            (Methods::GET, "/foo/sse", STREAM),
-            (Methods::GET, "/foo/sseSend", SEND),
-            (Methods::GET.or(Methods::POST), "/foo/closeWindow", CLOSE_WINDOW),
+            (Methods::GET, "/foo/sse", Route::Stream),
+            (Methods::GET, "/foo/sseSend", Route::Send),
+            (Methods::GET.or(Methods::POST), "/foo/closeWindow", Route::CloseWindow),
         ]
     }
 
     fn handle(
         &mut self,
-        route: u8,
+        route: Route,
         req: &Request<'_>,
         _params: &Params<'_>,
+        _upgrade: Option<Accepted>,
         cx: &Context<'_>,
-        out: &mut Vec<Action>,
+        out: &mut Out<'_>,
     ) -> Reply {
         match route {
-            STREAM => self.stream(req, cx),
-            SEND => {
-                // HEAD answers as GET would, without broadcasting (RFC 9110
-                // §9.3.2; a link checker must not send messages).
-                if req.method != Method::Head {
-                    self.broadcast(cx, out);
-                }
-                Reply::Respond(Response::new(200, "text/plain; charset=utf-8", Body::Static(SENT)))
+            Route::Stream => self.stream(req, cx),
+            Route::Send => {
+                self.broadcast(cx, out);
+                Reply::Respond(sent())
             }
-            _ => {
+            Route::CloseWindow => {
                 // Whatever the page says about itself, printable and short.
                 let about: String = req.query.chars().take(200).collect();
                 log::info!(
@@ -118,12 +124,25 @@ impl Scenario for Reconnect {
                     about,
                     self.streams.len()
                 );
-                Reply::Respond(Response::new(200, "text/plain; charset=utf-8", Body::Static(b"ok")))
+                Reply::Respond(ok())
             }
         }
     }
 
-    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Vec<Action>) {
+    /// As GET would answer, without broadcasting or logging a beacon (a link
+    /// checker must not send messages).
+    fn head(&self, route: Route, req: &Request<'_>, _params: &Params<'_>, _cx: &Context<'_>) -> Head {
+        match route {
+            Route::Stream => match stream_timeout(req) {
+                Ok(_) => Head::Stream,
+                Err(refusal) => Head::Respond(refusal),
+            },
+            Route::Send => Head::Respond(sent()),
+            Route::CloseWindow => Head::Respond(ok()),
+        }
+    }
+
+    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Out<'_>) {
         if let Some(key) = self.streams.remove(&cx.key) {
             log::debug!(
                 "conn={} /foo/sse stream {key} ended ({why:?}); open: {}",
@@ -136,13 +155,10 @@ impl Scenario for Reconnect {
 
 impl Reconnect {
     fn stream(&mut self, req: &Request<'_>, cx: &Context<'_>) -> Reply {
-        let idle = match super::timeout_param(req.query, TIMEOUT, TIMEOUT) {
+        let idle = match stream_timeout(req) {
             Ok(d) => d,
-            Err(why) => return Reply::Respond(Response::text(400, why)),
+            Err(refusal) => return Reply::Respond(refusal),
         };
-        if req.method == Method::Head {
-            return Reply::Stream { first: Vec::new(), idle: Some(idle) };
-        }
         let rng = self.rng.get_or_insert_with(|| Rng::new(cx.unix_ms ^ cx.now.rotate_left(32)));
         let key = 1 + rng.below(KEY_MAX);
         // WHATWG HTML §9.2.4: a reconnecting EventSource sends the last id it
@@ -180,7 +196,7 @@ impl Reconnect {
         }
     }
 
-    fn broadcast(&mut self, cx: &Context<'_>, out: &mut Vec<Action>) {
+    fn broadcast(&mut self, cx: &Context<'_>, out: &mut Out<'_>) {
         self.last_seq += 1;
         let b = Broadcast { seq: self.last_seq, unix_secs: cx.unix_ms / 1000 };
         if self.history.len() >= KEPT {
@@ -194,6 +210,19 @@ impl Reconnect {
         }
         log::debug!("/foo/sseSend: broadcast {} to {} streams", b.seq, self.streams.len());
     }
+}
+
+/// `/foo/sse`'s idle timeout (`?timeout=`, at most SPEC's 15 s), or its `400`.
+fn stream_timeout(req: &Request<'_>) -> Result<Duration, Response> {
+    super::timeout_param(req.query, TIMEOUT, TIMEOUT).map_err(|why| Response::text(400, why))
+}
+
+fn sent() -> Response {
+    Response::new(200, "text/plain; charset=utf-8", Body::Static(SENT))
+}
+
+fn ok() -> Response {
+    Response::new(200, "text/plain; charset=utf-8", Body::Static(b"ok"))
 }
 
 /// `id: {seq}` and `data: 来自客户端【{key}】的信息:测试SSE{yyyy-MM-dd HH:mm:ss}`.
@@ -221,6 +250,8 @@ fn push_datetime(unix_secs: u64, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::{Owner, ScenarioId};
+    use crate::http::request::Method;
 
     fn datetime(unix_secs: u64) -> String {
         let mut s = String::new();
@@ -315,7 +346,7 @@ mod tests {
     /// Runs a request as connection `index` at `unix_ms` on the wall clock.
     fn run(
         r: &mut Reconnect,
-        route: u8,
+        route: Route,
         method: Method,
         q: &str,
         index: u32,
@@ -324,7 +355,7 @@ mod tests {
         let stats = crate::stats::Stats::default();
         let cx = Context { key: ConnKey { index, gen: 1 }, now: 0, unix_ms, stats: &stats };
         let mut out = Vec::new();
-        let reply = r.handle(route, &req(method, q), &Params::default(), &cx, &mut out);
+        let reply = r.handle(route, &req(method, q), &Params::default(), None, &cx, &mut Out::new(&mut out, Owner::Scenario(ScenarioId::Reconnect)));
         (reply, out)
     }
 
@@ -338,23 +369,21 @@ mod tests {
             Reply::Stream { idle, .. } => idle,
             other => panic!("not a stream: {other:?}"),
         };
-        assert_eq!(idle(run(&mut r, STREAM, Method::Get, "", 1, 0).0), Some(TIMEOUT));
+        assert_eq!(idle(run(&mut r, Route::Stream, Method::Get, "", 1, 0).0), Some(TIMEOUT));
         assert_eq!(
-            idle(run(&mut r, STREAM, Method::Get, "timeout=0.5", 2, 0).0),
+            idle(run(&mut r, Route::Stream, Method::Get, "timeout=0.5", 2, 0).0),
             Some(Duration::from_millis(500))
         );
         assert_eq!(
-            idle(run(&mut r, STREAM, Method::Get, "timeout=60", 3, 0).0),
+            idle(run(&mut r, Route::Stream, Method::Get, "timeout=60", 3, 0).0),
             Some(TIMEOUT),
             "at most 15 s"
         );
-        assert_eq!(
-            idle(run(&mut r, STREAM, Method::Head, "timeout=0.5", 4, 0).0),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(r.streams.len(), 3, "HEAD opens no stream");
+        assert_eq!(r.streams.len(), 3);
+        // (HEAD never reaches `handle`: the app answers it from `head`; see
+        // app/tests.rs.)
         assert!(
-            matches!(run(&mut r, STREAM, Method::Get, "timeout=0", 5, 0).0, Reply::Respond(resp) if resp.status == 400)
+            matches!(run(&mut r, Route::Stream, Method::Get, "timeout=0", 5, 0).0, Reply::Respond(resp) if resp.status == 400)
         );
     }
 
@@ -365,11 +394,11 @@ mod tests {
         // with the same times, not the time of the replay.
         const AT: u64 = 784_111_777_000;
         let mut r = Reconnect::default();
-        run(&mut r, STREAM, Method::Get, "", 1, AT - 1_000);
+        run(&mut r, Route::Stream, Method::Get, "", 1, AT - 1_000);
         let live = r.streams[&ConnKey { index: 1, gen: 1 }];
         let mut sent = Vec::new();
         for at in [AT, AT + 5_000] {
-            let (_, out) = run(&mut r, SEND, Method::Get, "", 2, at);
+            let (_, out) = run(&mut r, Route::Send, Method::Get, "", 2, at);
             let [Action::Send { bytes, .. }] = &out[..] else { panic!("one send: {out:?}") };
             sent.push(String::from_utf8(bytes.to_vec()).unwrap());
         }
@@ -377,7 +406,7 @@ mod tests {
             format!("id: {seq}\ndata: 来自客户端【{key}】的信息:测试SSE1994-11-06 {time}\n\n")
         };
         assert_eq!(sent, [text(1, live, "08:49:37"), text(2, live, "08:49:42")]);
-        let (reply, _) = run(&mut r, STREAM, Method::Get, "lastEventId=0", 3, AT + 60_000);
+        let (reply, _) = run(&mut r, Route::Stream, Method::Get, "lastEventId=0", 3, AT + 60_000);
         let Reply::Stream { first, .. } = reply else { panic!("{reply:?}") };
         let back = r.streams[&ConnKey { index: 3, gen: 1 }];
         assert_eq!(String::from_utf8(first).unwrap(), text(1, back, "08:49:37") + &text(2, back, "08:49:42"));

@@ -34,16 +34,22 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::{Action, Context, End, Message, Reply, Scenario};
-use crate::http::request::{Method, Request};
+use super::{Action, Context, End, Head, Message, Out, Reply, Scenario};
+use crate::http::request::Request;
 use crate::http::response::Response;
 use crate::http::route::{Methods, Params};
 use crate::key::ConnKey;
-use crate::ws::{self, OpCode};
+use crate::ws::{self, Accepted, OpCode};
 
-const SOCKET: u8 = 0;
-const SEND: u8 = 1;
-const BROADCAST: u8 = 2;
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    /// `GET /socket/{id}`: the session's WebSocket.
+    Socket,
+    /// `POST /socket/{id}/send`: a message to one session.
+    Send,
+    /// `POST /socket/broadcast`: a message to every session.
+    Broadcast,
+}
 
 /// SPEC §3.6: "on open sends `-连接已建立-`".
 const GREETING: &str = "-连接已建立-";
@@ -58,35 +64,47 @@ pub struct Sessions {
 }
 
 impl Scenario for Sessions {
-    fn routes(&self) -> Vec<(Methods, &'static str, u8)> {
+    type Route = Route;
+
+    fn routes(&self) -> Vec<(Methods, &'static str, Route)> {
         vec![
-            (Methods::POST, "/socket/broadcast", BROADCAST),
-            (Methods::GET, "/socket/{id}", SOCKET),
-            (Methods::POST, "/socket/{id}/send", SEND),
+            (Methods::POST, "/socket/broadcast", Route::Broadcast),
+            (Methods::GET, "/socket/{id}", Route::Socket),
+            (Methods::POST, "/socket/{id}/send", Route::Send),
         ]
     }
 
     fn handle(
         &mut self,
-        route: u8,
+        route: Route,
         req: &Request<'_>,
         params: &Params<'_>,
+        upgrade: Option<Accepted>,
         cx: &Context<'_>,
-        out: &mut Vec<Action>,
+        out: &mut Out<'_>,
     ) -> Reply {
-        if route == BROADCAST {
+        if route == Route::Broadcast {
             return Reply::Respond(self.broadcast(req, out));
         }
-        let Some(id) = params.get("id").and_then(|v| parse_id(&v)) else {
-            return Reply::Respond(Response::text(400, "the id must be a positive integer, e.g. /socket/7"));
+        let id = match session_id(params) {
+            Ok(id) => id,
+            Err(refusal) => return Reply::Respond(refusal),
         };
         match route {
-            SOCKET => self.open(id, req, cx, out),
-            _ => Reply::Respond(self.send(id, req, out)),
+            Route::Socket => self.open(id, upgrade, cx, out),
+            Route::Send | Route::Broadcast => Reply::Respond(self.send(id, req, out)),
         }
     }
 
-    fn on_message(&mut self, cx: &Context<'_>, msg: Message<'_>, out: &mut Vec<Action>) {
+    fn head(&self, route: Route, _req: &Request<'_>, params: &Params<'_>, _cx: &Context<'_>) -> Head {
+        match (route, session_id(params)) {
+            (Route::Socket, Ok(_)) => Head::Upgrade,
+            (Route::Socket, Err(refusal)) => Head::Respond(refusal),
+            (Route::Send | Route::Broadcast, _) => Head::not_allowed(Methods::POST),
+        }
+    }
+
+    fn on_message(&mut self, cx: &Context<'_>, msg: Message<'_>, out: &mut Out<'_>) {
         if !self.ids.contains_key(&cx.key) {
             return;
         }
@@ -98,7 +116,7 @@ impl Scenario for Sessions {
         out.push(Action::Send { to: cx.key, bytes: frame(opcode, payload) });
     }
 
-    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Vec<Action>) {
+    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Out<'_>) {
         let Some(id) = self.ids.remove(&cx.key) else { return };
         // A replaced socket ends after its successor registered: leave that.
         if self.by_id.get(&id) == Some(&cx.key) {
@@ -109,14 +127,12 @@ impl Scenario for Sessions {
 }
 
 impl Sessions {
-    fn open(&mut self, id: u64, req: &Request<'_>, cx: &Context<'_>, out: &mut Vec<Action>) -> Reply {
+    fn open(&mut self, id: u64, upgrade: Option<Accepted>, cx: &Context<'_>, out: &mut Vec<Action>) -> Reply {
+        // A plain GET is refused by the handshake rules: it must not take
+        // the id from the socket that holds it.
+        let Some(accept) = upgrade else { return Reply::Respond(ws::Refusal::NotUpgrade.response()) };
         let mut first = Vec::with_capacity(GREETING.len() + 2);
         ws::encode(OpCode::Text, GREETING.as_bytes(), &mut first);
-        // A plain GET (or HEAD) is answered 400 by the app: it must not take
-        // the id from the socket that holds it.
-        if req.method == Method::Head || !ws::is_upgrade(req) {
-            return Reply::websocket(first);
-        }
         if let Some(old) = self.by_id.insert(id, cx.key) {
             // SPEC §3.6: "A new session with the same id replaces the old one
             // (closed with 1000)"; Action::End closes a WebSocket with 1000.
@@ -125,7 +141,7 @@ impl Sessions {
         }
         self.ids.insert(cx.key, id);
         log::info!("conn={} socket id={id} opened; open: {}", cx.key, self.by_id.len());
-        Reply::websocket(first)
+        Reply::Upgrade { accept, first }
     }
 
     fn send(&mut self, id: u64, req: &Request<'_>, out: &mut Vec<Action>) -> Response {
@@ -153,6 +169,14 @@ impl Sessions {
 
 /// A positive integer written in ASCII digits only (`str::parse` alone would
 /// also take a leading `+`).
+/// The `{id}` of the path, or SPEC §3.6's `400` ("before the upgrade").
+fn session_id(params: &Params<'_>) -> Result<u64, Response> {
+    params
+        .get("id")
+        .and_then(|v| parse_id(&v))
+        .ok_or_else(|| Response::text(400, "the id must be a positive integer, e.g. /socket/7"))
+}
+
 fn parse_id(v: &str) -> Option<u64> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -173,11 +197,13 @@ fn not_utf8() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::{Owner, ScenarioId};
+    use crate::http::request::Method;
     use crate::stats::Stats;
+
     use httparse::Header;
 
-    const UPGRADE: &[Header<'static>] =
-        &[Header { name: "Upgrade", value: b"websocket" }, Header { name: "Connection", value: b"Upgrade" }];
+    const OWNER: Owner = Owner::Scenario(ScenarioId::Sessions);
 
     fn key(index: u32) -> ConnKey {
         ConnKey { index, gen: 1 }
@@ -204,14 +230,14 @@ mod tests {
     fn open(app: &mut Sessions, id: u64, index: u32) -> Vec<Action> {
         let stats = Stats::default();
         let mut out = Vec::new();
-        let reply = app.open(id, &req(Method::Get, UPGRADE, b""), &cx(&stats, index), &mut out);
+        let reply = app.open(id, Some(crate::app::tests::accepted()), &cx(&stats, index), &mut out);
         assert!(matches!(reply, Reply::Upgrade { .. }), "{reply:?}");
         out
     }
 
     fn end(app: &mut Sessions, index: u32) {
         let stats = Stats::default();
-        app.on_end(&cx(&stats, index), End::Done, &mut Vec::new());
+        app.on_end(&cx(&stats, index), End::Done, &mut Out::new(&mut Vec::new(), OWNER));
     }
 
     #[test]
@@ -244,9 +270,8 @@ mod tests {
         open(&mut app, 3, 1);
         let stats = Stats::default();
         let mut out = Vec::new();
-        app.on_message(&cx(&stats, 1), Message::Text("hé"), &mut out);
-        app.on_message(&cx(&stats, 1), Message::Binary(&[0, 255]), &mut out);
-        app.on_message(&cx(&stats, 2), Message::Text("not ours"), &mut out);
+        app.on_message(&cx(&stats, 1), Message::Text("hé"), &mut Out::new(&mut out, OWNER));
+        app.on_message(&cx(&stats, 1), Message::Binary(&[0, 255]), &mut Out::new(&mut out, OWNER));
         let got: Vec<&[u8]> = out
             .iter()
             .map(|a| match a {
@@ -271,15 +296,13 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_get_or_head_takes_no_id() {
+    fn a_plain_get_takes_no_id() {
         let mut app = Sessions::default();
         open(&mut app, 5, 1);
         let stats = Stats::default();
-        for method in [Method::Get, Method::Head] {
-            let mut out = Vec::new();
-            app.open(5, &req(method, &[], b""), &cx(&stats, 2), &mut out);
-            assert!(out.is_empty());
-        }
+        let mut out = Vec::new();
+        let reply = app.open(5, None, &cx(&stats, 2), &mut out);
+        assert!(matches!(reply, Reply::Respond(r) if r.status == 400) && out.is_empty());
         assert_eq!(app.by_id.get(&5), Some(&key(1)));
         assert_eq!(app.ids.len(), 1);
     }

@@ -30,18 +30,20 @@
 //! no ids); a browser whose stream was closed by `closeConn` reconnects by
 //! itself unless the page calls `EventSource.close()` (the page does).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{Action, Context, End, Reply, Scenario};
-use crate::http::request::{Method, Request};
+use super::{Action, Context, End, Head, Out, Reply, Scenario};
+use crate::http::request::Request;
 use crate::http::response::{Body, Response};
 use crate::http::route::{query, Methods, Params};
 use crate::json;
 use crate::key::ConnKey;
 use crate::sse;
+use crate::ws::Accepted;
 
 /// SPEC §3.3: "timeout 600 s"; also the most `?timeout=` may ask for.
 const TIMEOUT: Duration = Duration::from_secs(600);
@@ -54,14 +56,20 @@ pub const PUSH_TOKENS: u32 = 10;
 const TOKEN: &str = "SSE 测试数据";
 const BLANK_ID: &[u8] = "客户端id不能为空".as_bytes();
 const CLOSED: &[u8] = "连接已关闭".as_bytes();
-/// Timer tokens are 48 bits (the app keeps the top bits for routing).
-const TOKEN_MASK: u64 = (1 << 48) - 1;
 
-const CONNECT: u8 = 0;
-const TEST_SSE: u8 = 1;
-const SEND_MSG: u8 = 2;
-const SEND_ALL: u8 = 3;
-const CLOSE: u8 = 4;
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    /// `/sse/sseConection` and `/sse/connect`: a stream.
+    Connect,
+    /// `/sse/testSse`: a stream with a push started at once.
+    TestSse,
+    /// `/sse/sendMsg`: a push to one client.
+    SendMsg,
+    /// `/sse/sendMsgToAll`: a push to every client.
+    SendAll,
+    /// `/sse/closeConn/{clientId}`: end one client's stream.
+    Close,
+}
 
 /// One registered stream.
 struct Client {
@@ -106,51 +114,67 @@ impl Default for SseClients {
 }
 
 impl Scenario for SseClients {
-    fn routes(&self) -> Vec<(Methods, &'static str, u8)> {
+    type Route = Route;
+
+    fn routes(&self) -> Vec<(Methods, &'static str, Route)> {
         vec![
-            (Methods::GET, "/sse/sseConection", CONNECT),
-            (Methods::GET, "/sse/connect", CONNECT),
-            (Methods::GET, "/sse/testSse", TEST_SSE),
-            (Methods::GET, "/sse/sendMsg", SEND_MSG),
-            (Methods::GET, "/sse/sendMsgToAll", SEND_ALL),
-            (Methods::GET, "/sse/closeConn/{clientId}", CLOSE),
+            (Methods::GET, "/sse/sseConection", Route::Connect),
+            (Methods::GET, "/sse/connect", Route::Connect),
+            (Methods::GET, "/sse/testSse", Route::TestSse),
+            (Methods::GET, "/sse/sendMsg", Route::SendMsg),
+            (Methods::GET, "/sse/sendMsgToAll", Route::SendAll),
+            (Methods::GET, "/sse/closeConn/{clientId}", Route::Close),
             // No id at all in the path: the blank-id answer, not a 404.
-            (Methods::GET, "/sse/closeConn", CLOSE),
-            (Methods::GET, "/sse/closeConn/", CLOSE),
+            (Methods::GET, "/sse/closeConn", Route::Close),
+            (Methods::GET, "/sse/closeConn/", Route::Close),
         ]
     }
 
     fn handle(
         &mut self,
-        route: u8,
+        route: Route,
         req: &Request<'_>,
         params: &Params<'_>,
+        _upgrade: Option<Accepted>,
         cx: &Context<'_>,
-        out: &mut Vec<Action>,
+        out: &mut Out<'_>,
     ) -> Reply {
-        // HEAD answers as GET would, without the side effect (RFC 9110
-        // §9.3.2: HEAD is GET without content; a page prefetcher or link
-        // checker must not start pushes or close streams).
-        let act = req.method != Method::Head;
-        if route == SEND_ALL {
-            return Reply::Respond(self.send_to_all(act, cx, out));
+        if route == Route::SendAll {
+            return Reply::Respond(self.send_to_all(cx, out));
         }
-        let id = match route {
-            CLOSE => params.get("clientId"),
-            _ => query(req.query, "clientId"),
-        };
-        // The id's length is bounded by the request-head cap (431 past it).
-        let Some(id) = id.filter(|id| !id.trim().is_empty()) else {
-            return Reply::Respond(Response::new(400, "text/plain; charset=utf-8", Body::Static(BLANK_ID)));
+        let id = match client_id(route, req, params) {
+            Ok(id) => id,
+            Err(refusal) => return Reply::Respond(refusal),
         };
         match route {
-            CONNECT | TEST_SSE => self.connect(req, &id, route == TEST_SSE, cx, out),
-            SEND_MSG => Reply::Respond(self.send_msg(&id, act, cx, out)),
-            _ => Reply::Respond(self.close(&id, act, out)),
+            Route::Connect | Route::TestSse => self.connect(req, &id, route == Route::TestSse, cx, out),
+            Route::SendMsg => Reply::Respond(self.send_msg(&id, cx, out)),
+            Route::SendAll | Route::Close => Reply::Respond(self.close(&id, out)),
         }
     }
 
-    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Vec<Action>) {
+    /// As GET would answer, without the side effect (a page prefetcher or
+    /// link checker must not start pushes or close streams).
+    fn head(&self, route: Route, req: &Request<'_>, params: &Params<'_>, _cx: &Context<'_>) -> Head {
+        if route == Route::SendAll {
+            return Head::Respond(count(self.by_id.len()));
+        }
+        let id = match client_id(route, req, params) {
+            Ok(id) => id,
+            Err(refusal) => return Head::Respond(refusal),
+        };
+        match route {
+            Route::Connect | Route::TestSse => match stream_timeout(req) {
+                Ok(_) => Head::Stream,
+                Err(refusal) => Head::Respond(refusal),
+            },
+            _ if !self.by_id.contains_key(&*id) => Head::Respond(unknown(&id)),
+            Route::SendMsg => Head::Respond(push_started(&id)),
+            Route::SendAll | Route::Close => Head::Respond(closed()),
+        }
+    }
+
+    fn on_end(&mut self, cx: &Context<'_>, why: End, _out: &mut Out<'_>) {
         let Some(client) = self.streams.remove(&cx.key) else { return };
         if let Some(push) = client.push {
             self.timers.remove(&push.timer);
@@ -162,7 +186,7 @@ impl Scenario for SseClients {
         log::info!("conn={} sse client {:?} left ({why:?}); online: {}", cx.key, client.id, self.by_id.len());
     }
 
-    fn on_timer(&mut self, token: u64, cx: &Context<'_>, out: &mut Vec<Action>) {
+    fn on_timer(&mut self, token: u64, cx: &Context<'_>, out: &mut Out<'_>) {
         let Some(&key) = self.timers.get(&token) else { return };
         let client = self.streams.get_mut(&key);
         let Some(push) = client.and_then(|c| c.push.as_mut()).filter(|p| p.timer == token) else {
@@ -175,7 +199,7 @@ impl Scenario for SseClients {
             // From when it was due, not when it fired: late wheel ticks do
             // not add up to a slower rate.
             push.due = (push.due + PUSH_EVERY_MS).max(cx.now);
-            out.push(Action::Timer { at: push.due, token });
+            out.timer(push.due, token);
             return;
         }
         self.timers.remove(&token);
@@ -186,23 +210,11 @@ impl Scenario for SseClients {
 }
 
 impl SseClients {
-    fn connect(
-        &mut self,
-        req: &Request<'_>,
-        id: &str,
-        push: bool,
-        cx: &Context<'_>,
-        out: &mut Vec<Action>,
-    ) -> Reply {
-        let idle = match super::timeout_param(req.query, TIMEOUT, TIMEOUT) {
+    fn connect(&mut self, req: &Request<'_>, id: &str, push: bool, cx: &Context<'_>, out: &mut Out<'_>) -> Reply {
+        let idle = match stream_timeout(req) {
             Ok(d) => d,
-            Err(why) => return Reply::Respond(Response::text(400, why)),
+            Err(refusal) => return Reply::Respond(refusal),
         };
-        // HEAD gets the stream head and nothing else: it must not replace
-        // (and so close) the client's real stream.
-        if req.method == Method::Head {
-            return Reply::Stream { first: Vec::new(), idle: Some(idle) };
-        }
         let id: Rc<str> = id.into();
         if let Some(old) = self.by_id.insert(id.clone(), cx.key) {
             // SPEC §3.3: "a new stream with the same id replaces the old one";
@@ -222,37 +234,30 @@ impl SseClients {
         Reply::Stream { first, idle: Some(idle) }
     }
 
-    fn send_msg(&mut self, id: &str, act: bool, cx: &Context<'_>, out: &mut Vec<Action>) -> Response {
+    fn send_msg(&mut self, id: &str, cx: &Context<'_>, out: &mut Out<'_>) -> Response {
         let Some(&key) = self.by_id.get(id) else { return unknown(id) };
-        if act {
-            self.push(key, cx, out);
-        }
-        let mut body = String::from("{\"clientId\":");
-        json::push_str(&mut body, id);
-        let _ = write!(body, ",\"tokens\":{PUSH_TOKENS}}}");
-        Response::json(200, body)
+        self.push(key, cx, out);
+        push_started(id)
     }
 
-    fn send_to_all(&mut self, act: bool, cx: &Context<'_>, out: &mut Vec<Action>) -> Response {
+    fn send_to_all(&mut self, cx: &Context<'_>, out: &mut Out<'_>) -> Response {
         let keys: Vec<ConnKey> = self.by_id.values().copied().collect();
-        for &key in keys.iter().filter(|_| act) {
+        for &key in &keys {
             self.push(key, cx, out);
         }
-        Response::json(200, format!("{{\"count\":{}}}", keys.len()))
+        count(keys.len())
     }
 
-    fn close(&mut self, id: &str, act: bool, out: &mut Vec<Action>) -> Response {
+    fn close(&mut self, id: &str, out: &mut Out<'_>) -> Response {
         let Some(&key) = self.by_id.get(id) else { return unknown(id) };
         // Registries are cleaned in on_end, which this End brings about.
-        if act {
-            out.push(Action::End { to: key });
-        }
-        Response::new(200, "text/plain; charset=utf-8", Body::Static(CLOSED))
+        out.push(Action::End { to: key });
+        closed()
     }
 
     /// Starts a push on a stream: a token at once, then one a second. A
     /// stream already pushing only gets its count restarted, on its rhythm.
-    fn push(&mut self, key: ConnKey, cx: &Context<'_>, out: &mut Vec<Action>) {
+    fn push(&mut self, key: ConnKey, cx: &Context<'_>, out: &mut Out<'_>) {
         match self.streams.get_mut(&key).and_then(|c| c.push.as_mut()) {
             Some(running) => running.left = PUSH_TOKENS,
             None => {
@@ -263,18 +268,47 @@ impl SseClients {
     }
 
     /// Arms the timer of a push that has `left` tokens still to send.
-    fn start_push(&mut self, key: ConnKey, left: u32, cx: &Context<'_>, out: &mut Vec<Action>) {
+    fn start_push(&mut self, key: ConnKey, left: u32, cx: &Context<'_>, out: &mut Out<'_>) {
         let Some(client) = self.streams.get_mut(&key) else { return };
         let timer = self.next_timer;
-        self.next_timer = (self.next_timer + 1) & TOKEN_MASK;
-        if self.next_timer == 0 {
-            self.next_timer = 1;
-        }
+        self.next_timer = self.next_timer.wrapping_add(1).max(1);
         let due = cx.now + PUSH_EVERY_MS;
         client.push = Some(Push { timer, due, left });
         self.timers.insert(timer, key);
-        out.push(Action::Timer { at: due, token: timer });
+        out.timer(due, timer);
     }
+}
+
+/// The client id a route names (in the path for `closeConn`, else in the
+/// query), or the blank-id `400`. Its length is bounded by the request-head
+/// cap (431 past it).
+fn client_id<'p>(route: Route, req: &Request<'p>, params: &Params<'p>) -> Result<Cow<'p, str>, Response> {
+    let id = match route {
+        Route::Close => params.get("clientId"),
+        _ => query(req.query, "clientId"),
+    };
+    id.filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| Response::new(400, "text/plain; charset=utf-8", Body::Static(BLANK_ID)))
+}
+
+/// A stream's idle timeout (`?timeout=`, at most SPEC's 600 s), or its `400`.
+fn stream_timeout(req: &Request<'_>) -> Result<Duration, Response> {
+    super::timeout_param(req.query, TIMEOUT, TIMEOUT).map_err(|why| Response::text(400, why))
+}
+
+fn push_started(id: &str) -> Response {
+    let mut body = String::from("{\"clientId\":");
+    json::push_str(&mut body, id);
+    let _ = write!(body, ",\"tokens\":{PUSH_TOKENS}}}");
+    Response::json(200, body)
+}
+
+fn count(n: usize) -> Response {
+    Response::json(200, format!("{{\"count\":{n}}}"))
+}
+
+fn closed() -> Response {
+    Response::new(200, "text/plain; charset=utf-8", Body::Static(CLOSED))
 }
 
 fn unknown(id: &str) -> Response {
@@ -287,7 +321,11 @@ fn unknown(id: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::{Owner, ScenarioId};
+    use crate::http::request::Method;
     use crate::stats::Stats;
+
+    const OWNER: Owner = Owner::Scenario(ScenarioId::SseClients);
 
     fn key(index: u32) -> ConnKey {
         ConnKey { index, gen: 1 }
@@ -307,29 +345,25 @@ mod tests {
     }
 
     /// Runs a GET as connection `index` at `now`.
-    fn run(app: &mut SseClients, route: u8, q: &str, index: u32, now: u64) -> (Reply, Vec<Action>) {
-        run_as(app, Method::Get, route, q, index, now)
-    }
-
-    fn run_as(
-        app: &mut SseClients,
-        method: Method,
-        route: u8,
-        q: &str,
-        index: u32,
-        now: u64,
-    ) -> (Reply, Vec<Action>) {
+    fn run(app: &mut SseClients, route: Route, q: &str, index: u32, now: u64) -> (Reply, Vec<Action>) {
         let stats = Stats::default();
         let cx = Context { key: key(index), now, unix_ms: 0, stats: &stats };
         let mut out = Vec::new();
-        let reply = app.handle(route, &req(method, q), &Params::default(), &cx, &mut out);
+        let reply =
+            app.handle(route, &req(Method::Get, q), &Params::default(), None, &cx, &mut Out::new(&mut out, OWNER));
         (reply, out)
+    }
+
+    fn head(app: &SseClients, route: Route, q: &str) -> Head {
+        let stats = Stats::default();
+        let cx = Context { key: key(9), now: 0, unix_ms: 0, stats: &stats };
+        app.head(route, &req(Method::Head, q), &Params::default(), &cx)
     }
 
     fn end(app: &mut SseClients, index: u32) {
         let stats = Stats::default();
         let cx = Context { key: key(index), now: 0, unix_ms: 0, stats: &stats };
-        app.on_end(&cx, End::Gone, &mut Vec::new());
+        app.on_end(&cx, End::Gone, &mut Out::new(&mut Vec::new(), OWNER));
     }
 
     /// Fires every timer in `out` due by `until`, in order, as the driver
@@ -343,7 +377,10 @@ mod tests {
             for action in out.drain(..) {
                 match action {
                     Action::Send { to, .. } => *got.entry(to.index).or_insert(0) += 1,
-                    Action::Timer { at, token } if at <= until => timers.push((at, token)),
+                    Action::Timer { at, token } if at <= until => {
+                        assert_eq!(token.owner(), OWNER);
+                        timers.push((at, token.id()))
+                    }
                     other => later.push(other),
                 }
             }
@@ -354,7 +391,7 @@ mod tests {
             for (at, token) in timers {
                 let cx =
                     Context { key: ConnKey { index: u32::MAX, gen: 0 }, now: at, unix_ms: 0, stats: &stats };
-                app.on_timer(token, &cx, &mut out);
+                app.on_timer(token, &cx, &mut Out::new(&mut out, OWNER));
             }
         }
     }
@@ -396,7 +433,7 @@ mod tests {
             other => panic!("not a stream: {other:?}"),
         };
         let mut app = SseClients::default();
-        for (i, route) in [CONNECT, TEST_SSE].into_iter().enumerate() {
+        for (i, route) in [Route::Connect, Route::TestSse].into_iter().enumerate() {
             let i = i as u32 * 3;
             assert_eq!(idle(run(&mut app, route, "clientId=a", i + 1, 0).0), Some(TIMEOUT));
             let asked = run(&mut app, route, "clientId=b&timeout=0.5", i + 2, 0).0;
@@ -410,7 +447,7 @@ mod tests {
     fn blank_ids_are_refused() {
         let mut app = SseClients::default();
         for q in ["", "clientId", "clientId=", "clientId=+", "clientId=%20%09", "x=1"] {
-            for route in [CONNECT, TEST_SSE, SEND_MSG] {
+            for route in [Route::Connect, Route::TestSse, Route::SendMsg] {
                 let (reply, out) = run(&mut app, route, q, 1, 0);
                 assert_eq!(status(&reply), 400, "{q}");
                 assert!(out.is_empty());
@@ -422,8 +459,8 @@ mod tests {
     #[test]
     fn a_replaced_streams_end_keeps_the_new_registration() {
         let mut app = SseClients::default();
-        run(&mut app, CONNECT, "clientId=a", 1, 0);
-        let (_, out) = run(&mut app, CONNECT, "clientId=a", 2, 0);
+        run(&mut app, Route::Connect, "clientId=a", 1, 0);
+        let (_, out) = run(&mut app, Route::Connect, "clientId=a", 2, 0);
         assert!(matches!(out.as_slice(), [Action::End { to }] if *to == key(1)));
         end(&mut app, 1);
         assert_eq!(app.by_id.get("a"), Some(&key(2)));
@@ -434,7 +471,7 @@ mod tests {
     #[test]
     fn test_sse_pushes_one_token_a_second_then_stops() {
         let mut app = SseClients::default();
-        let (reply, out) = run(&mut app, TEST_SSE, "clientId=a", 1, 0);
+        let (reply, out) = run(&mut app, Route::TestSse, "clientId=a", 1, 0);
         let Reply::Stream { first, .. } = reply else { panic!("{reply:?}") };
         assert_eq!(first, "data: SSE 测试数据\n\n".as_bytes(), "the first token at once");
         let (got, rest) = advance(&mut app, out, 999);
@@ -447,14 +484,14 @@ mod tests {
     #[test]
     fn a_second_start_does_not_double_the_rate() {
         let mut app = SseClients::default();
-        let (_, first) = run(&mut app, CONNECT, "clientId=a", 1, 0);
+        let (_, first) = run(&mut app, Route::Connect, "clientId=a", 1, 0);
         assert!(first.is_empty());
-        let (reply, out) = run(&mut app, SEND_MSG, "clientId=a", 2, 0);
+        let (reply, out) = run(&mut app, Route::SendMsg, "clientId=a", 2, 0);
         assert_eq!(status(&reply), 200);
         let (got, _) = advance(&mut app, out, 3_500);
         assert_eq!(got[&1], 4, "at 0, 1, 2 and 3 s");
         // Started again at 3.5 s: no token at once, the count starts over.
-        let (_, again) = run(&mut app, SEND_MSG, "clientId=a", 2, 3_500);
+        let (_, again) = run(&mut app, Route::SendMsg, "clientId=a", 2, 3_500);
         assert!(again.is_empty());
         assert_eq!(app.timers.len(), 1);
         assert_eq!(app.streams[&key(1)].push.as_ref().map(|p| p.left), Some(PUSH_TOKENS));
@@ -463,7 +500,7 @@ mod tests {
     #[test]
     fn a_push_dies_with_its_stream() {
         let mut app = SseClients::default();
-        let (_, out) = run(&mut app, TEST_SSE, "clientId=a", 1, 0);
+        let (_, out) = run(&mut app, Route::TestSse, "clientId=a", 1, 0);
         end(&mut app, 1);
         let (got, _) = advance(&mut app, out, 100_000);
         assert!(got.is_empty(), "{got:?}");
@@ -473,32 +510,38 @@ mod tests {
     #[test]
     fn send_to_all_and_close() {
         let mut app = SseClients::default();
-        run(&mut app, CONNECT, "clientId=a", 1, 0);
-        run(&mut app, CONNECT, "clientId=b", 2, 0);
-        let (reply, out) = run(&mut app, SEND_ALL, "", 3, 0);
+        run(&mut app, Route::Connect, "clientId=a", 1, 0);
+        run(&mut app, Route::Connect, "clientId=b", 2, 0);
+        let (reply, out) = run(&mut app, Route::SendAll, "", 3, 0);
         let Reply::Respond(r) = reply else { panic!() };
         assert_eq!(r.body.as_bytes(), b"{\"count\":2}");
         let (got, _) = advance(&mut app, out, 0);
         assert_eq!((got[&1], got[&2]), (1, 1));
-        assert_eq!(status(&run(&mut app, SEND_MSG, "clientId=zz", 3, 0).0), 404);
+        assert_eq!(status(&run(&mut app, Route::SendMsg, "clientId=zz", 3, 0).0), 404);
         let mut out = Vec::new();
-        let closed = app.close("a", true, &mut out);
+        let closed = app.close("a", &mut Out::new(&mut out, OWNER));
         assert_eq!((closed.status, closed.body.as_bytes()), (200, "连接已关闭".as_bytes()));
         assert!(matches!(out.as_slice(), [Action::End { to }] if *to == key(1)));
-        assert_eq!(app.close("nobody", true, &mut Vec::new()).status, 404);
+        assert_eq!(app.close("nobody", &mut Out::new(&mut Vec::new(), OWNER)).status, 404);
     }
 
     #[test]
-    fn head_has_no_side_effects() {
+    fn head_answers_as_get_would() {
         let mut app = SseClients::default();
-        run(&mut app, CONNECT, "clientId=a", 1, 0);
-        for route in [CONNECT, TEST_SSE, SEND_MSG, SEND_ALL] {
-            let (_, out) = run_as(&mut app, Method::Head, route, "clientId=a", 2, 0);
-            assert!(out.is_empty(), "route {route}: {out:?}");
-        }
+        run(&mut app, Route::Connect, "clientId=a", 1, 0);
+        let status = |h: Head| match h {
+            Head::Respond(r) => r.status,
+            Head::Stream => 0,
+            Head::Upgrade => 101,
+        };
+        assert_eq!(status(head(&app, Route::Connect, "clientId=a")), 0, "a stream");
+        assert_eq!(status(head(&app, Route::TestSse, "clientId=b&timeout=x")), 400);
+        assert_eq!(status(head(&app, Route::SendMsg, "clientId=a")), 200);
+        assert_eq!(status(head(&app, Route::SendMsg, "clientId=zz")), 404);
+        assert_eq!(status(head(&app, Route::SendMsg, "clientId=")), 400);
+        let Head::Respond(all) = head(&app, Route::SendAll, "") else { panic!() };
+        assert_eq!(all.body.as_bytes(), b"{\"count\":1}");
         assert_eq!(app.by_id.get("a"), Some(&key(1)));
         assert!(app.streams.len() == 1 && app.timers.is_empty());
-        let (reply, _) = run_as(&mut app, Method::Head, SEND_MSG, "clientId=zz", 2, 0);
-        assert_eq!(status(&reply), 404, "HEAD answers as GET would");
     }
 }

@@ -5,13 +5,13 @@
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use super::{Action, Context, Reply};
+use super::{Action, Context, Out, Reply};
 use crate::http::response::{Body, Response};
 use crate::key::ConnKey;
 use crate::sse;
 use crate::stats::HubFigures;
 
-/// The timer token of the once-a-second `/stats/stream` tick.
+/// The timer id of the once-a-second `/stats/stream` tick.
 pub const TICK: u64 = 1;
 const EVERY_MS: u64 = 1000;
 
@@ -36,23 +36,23 @@ pub struct Status {
 }
 
 impl Status {
-    pub fn subscribe(&mut self, cx: &Context<'_>, hub: &HubFigures, out: &mut Vec<Action>) -> Reply {
+    pub fn subscribe(&mut self, cx: &Context<'_>, hub: &HubFigures, out: &mut Out<'_>) -> Reply {
         self.watchers.insert(cx.key);
         if !self.ticking {
             self.ticking = true;
-            out.push(Action::Timer { at: cx.now + EVERY_MS, token: TICK });
+            out.timer(cx.now + EVERY_MS, TICK);
         }
         Reply::Stream { first: event(cx, hub), idle: None }
     }
 
-    pub fn tick(&mut self, cx: &Context<'_>, hub: &HubFigures, out: &mut Vec<Action>) {
+    pub fn tick(&mut self, cx: &Context<'_>, hub: &HubFigures, out: &mut Out<'_>) {
         if self.watchers.is_empty() {
             self.ticking = false;
             return;
         }
         let bytes: Rc<[u8]> = event(cx, hub).into();
         out.extend(self.watchers.iter().map(|&to| Action::Send { to, bytes: bytes.clone() }));
-        out.push(Action::Timer { at: cx.now + EVERY_MS, token: TICK });
+        out.timer(cx.now + EVERY_MS, TICK);
     }
 
     pub fn forget(&mut self, key: ConnKey) {

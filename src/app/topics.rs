@@ -27,7 +27,7 @@ use std::fmt::Write;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{last_event_id, Action, Context, Reply, Settings};
+use super::{head, last_event_id, Action, Context, Head, Reply, Settings};
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
 use crate::http::route::query;
@@ -64,18 +64,31 @@ pub struct Topics {
     pub published: u64,
 }
 
-fn bad_topic() -> Reply {
-    Reply::Respond(Response::text(400, "a topic name is 1 to 64 of A-Z a-z 0-9 _ . -"))
+fn bad_topic() -> Response {
+    Response::text(400, "a topic name is 1 to 64 of A-Z a-z 0-9 _ . -")
+}
+
+/// The topics `/topics/{name}` names: one, or a comma-separated list.
+fn topic_names(name: &str) -> Result<Vec<&str>, Response> {
+    if !name.contains(',') {
+        return if hub::valid_topic(name) { Ok(vec![name]) } else { Err(bad_topic()) };
+    }
+    hub::parse_topic_list(name).ok_or_else(|| {
+        Response::text(
+            400,
+            "a topic list is up to 16 distinct names of 1 to 64 of A-Z a-z 0-9 _ . -, comma-separated",
+        )
+    })
 }
 
 /// SPEC §5: "`503` with a JSON error naming the limit".
-fn too_many_topics(e: TooManyTopics) -> Reply {
+fn too_many_topics(e: TooManyTopics) -> Response {
     let body = format!(
         "{{\"error\":\"too many topics: --max-topics {} reached; a topic with no subscriber and no \
          history left is forgotten\",\"limit\":\"max_topics\",\"max\":{}}}",
         e.max, e.max
     );
-    Reply::Respond(Response::json(503, body).header("Retry-After", "5"))
+    Response::json(503, body).header("Retry-After", "5")
 }
 
 impl Topics {
@@ -88,24 +101,39 @@ impl Topics {
         settings: &Settings,
         out: &mut Vec<Action>,
     ) -> Reply {
-        if name.contains(',') {
-            return match (req.method, hub::parse_topic_list(name)) {
-                (Method::Post, _) => Reply::Respond(Response::text(400, "publish to one topic at a time")),
-                (_, Some(topics)) if ws::is_upgrade(req) => self.socket(req, &topics, cx, hub, settings, out),
-                (_, Some(topics)) => self.subscribe_stream(req, &topics, cx, hub, settings.max_queue, out),
-                (_, None) => Reply::Respond(Response::text(
-                    400,
-                    "a topic list is up to 16 distinct names of 1 to 64 of A-Z a-z 0-9 _ . -, comma-separated",
-                )),
-            };
+        if req.method == Method::Post && name.contains(',') {
+            return Reply::Respond(Response::text(400, "publish to one topic at a time"));
         }
-        if !hub::valid_topic(name) {
-            return bad_topic();
-        }
+        let names = match topic_names(name) {
+            Ok(names) => names,
+            Err(refusal) => return Reply::Respond(refusal),
+        };
         match req.method {
             Method::Post => self.publish(req, name, hub, settings, out),
-            _ if ws::is_upgrade(req) => self.socket(req, &[name], cx, hub, settings, out),
-            _ => self.subscribe_stream(req, &[name], cx, hub, settings.max_queue, out),
+            _ if ws::is_upgrade(req) => self.socket(req, &names, cx, hub, settings, out),
+            _ => self.subscribe_stream(req, &names, cx, hub, settings.max_queue, out),
+        }
+    }
+
+    /// HEAD of `/topics/{name}`: what [`Topics::topic`] would answer a GET,
+    /// without subscribing (see `head.rs`).
+    pub fn head(&self, req: &Request<'_>, name: &str, hub: &Hub, settings: &Settings) -> Head {
+        let names = match topic_names(name) {
+            Ok(names) => names,
+            Err(refusal) => return Head::Respond(refusal),
+        };
+        if ws::is_upgrade(req) {
+            // As `socket` checks: the handshake, then the room.
+            if let Some(refusal) = head::handshake_as_get(settings, req) {
+                return Head::Respond(refusal);
+            }
+        } else if let Some(refusal) = refuse_subscription(req) {
+            return Head::Respond(refusal);
+        }
+        match hub.room_for(&names) {
+            Err(e) => Head::Respond(too_many_topics(e)),
+            Ok(()) if ws::is_upgrade(req) => Head::Upgrade,
+            Ok(()) => Head::Stream,
         }
     }
 
@@ -125,15 +153,13 @@ impl Topics {
     ) -> Reply {
         let accept = match settings.accept_websocket(req) {
             Ok(accept) => accept,
-            Err(refusal) => return refusal,
+            Err(refusal) => return Reply::Respond(refusal),
         };
         if let Err(e) = hub.room_for(names) {
-            return too_many_topics(e);
+            return Reply::Respond(too_many_topics(e));
         }
-        if req.method != Method::Head {
-            let from = query(req.query, "lastEventId").and_then(|v| resume_from(&v, names));
-            self.resume(cx.key, names, from, true, hub, settings.max_queue, out);
-        }
+        let from = query(req.query, "lastEventId").and_then(|v| resume_from(&v, names));
+        self.resume(cx.key, names, from, true, hub, settings.max_queue, out);
         Reply::Upgrade { accept, first: Vec::new() }
     }
 
@@ -196,18 +222,16 @@ impl Topics {
         out: &mut Vec<Action>,
     ) -> Reply {
         if let Some(refusal) = refuse_subscription(req) {
-            return refusal;
+            return Reply::Respond(refusal);
         }
         if let Err(e) = hub.room_for(names) {
-            return too_many_topics(e);
+            return Reply::Respond(too_many_topics(e));
         }
-        if req.method != Method::Head {
-            // An id that is not one of ours (garbage, or another server's
-            // form) is ignored rather than refused: a refusal would make
-            // EventSource stop reconnecting for good (WHATWG HTML §9.2.3).
-            let from = last_event_id(req).and_then(|v| resume_from(&v, names));
-            self.resume(cx.key, names, from, false, hub, max_queue, out);
-        }
+        // An id that is not one of ours (garbage, or another server's form)
+        // is ignored rather than refused: a refusal would make EventSource
+        // stop reconnecting for good (WHATWG HTML §9.2.3).
+        let from = last_event_id(req).and_then(|v| resume_from(&v, names));
+        self.resume(cx.key, names, from, false, hub, max_queue, out);
         Reply::Stream { first: Vec::new(), idle: None }
     }
 
@@ -366,7 +390,7 @@ impl Topics {
             Ok((id, reached)) => {
                 Reply::Respond(Response::json(202, format!("{{\"id\":{id},\"subscribers\":{reached}}}")))
             }
-            Err(e) => too_many_topics(e),
+            Err(e) => Reply::Respond(too_many_topics(e)),
         }
     }
 
@@ -413,32 +437,27 @@ impl Topics {
     }
 
     pub fn poll(&mut self, req: &Request<'_>, name: &str, cx: &Context<'_>, hub: &mut Hub) -> Reply {
-        if !hub::valid_topic(name) {
-            return bad_topic();
-        }
-        let since = match query(req.query, "since").filter(|v| !v.is_empty()) {
-            None => 0,
-            Some(v) => match sse::parse_id(&v) {
-                Some(n) => n,
-                None => return Reply::Respond(Response::text(400, "since must be an event id (digits)")),
-            },
-        };
-        let timeout = match query(req.query, "timeout").filter(|v| !v.is_empty()) {
-            None => MAX_POLL,
-            Some(v) => match v.parse::<f64>() {
-                // Clamp before converting: from_secs_f64 panics past u64 seconds.
-                Ok(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s.min(MAX_POLL.as_secs_f64())),
-                _ => return Reply::Respond(Response::text(400, "timeout must be a number of seconds")),
-            },
+        let (since, timeout) = match poll_params(req, name) {
+            Ok(p) => p,
+            Err(refusal) => return Reply::Respond(refusal),
         };
         if (hub.exists(name) && hub.last_id(name) > since) || timeout.is_zero() {
             return Reply::Respond(poll_answer(hub, name, since));
         }
         if let Err(e) = hub.subscribe(name, cx.key, Kind::Poll) {
-            return too_many_topics(e);
+            return Reply::Respond(too_many_topics(e));
         }
         self.polls.insert(cx.key, (name.into(), since));
         Reply::Park { timeout }
+    }
+
+    /// HEAD of `/poll/{name}`: what a GET with `timeout=0` answers (a HEAD
+    /// is not held open), without waiting.
+    pub fn poll_head(&self, req: &Request<'_>, name: &str, hub: &Hub) -> Response {
+        match poll_params(req, name) {
+            Ok((since, _)) => poll_answer(hub, name, since),
+            Err(refusal) => refusal,
+        }
     }
 
     /// A parked long-poll's time is up: `200 []` (SPEC §2).
@@ -499,16 +518,38 @@ fn multi_socket_frame(msg: &Message) -> Rc<[u8]> {
     frame.into()
 }
 
+/// A long-poll's `since` and `timeout` (SPEC §2: "max 30"), or its refusal.
+fn poll_params(req: &Request<'_>, name: &str) -> Result<(u64, Duration), Response> {
+    if !hub::valid_topic(name) {
+        return Err(bad_topic());
+    }
+    let since = match query(req.query, "since").filter(|v| !v.is_empty()) {
+        None => 0,
+        Some(v) => {
+            sse::parse_id(&v).ok_or_else(|| Response::text(400, "since must be an event id (digits)"))?
+        }
+    };
+    let timeout = match query(req.query, "timeout").filter(|v| !v.is_empty()) {
+        None => MAX_POLL,
+        Some(v) => match v.parse::<f64>() {
+            // Clamp before converting: from_secs_f64 panics past u64 seconds.
+            Ok(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s.min(MAX_POLL.as_secs_f64())),
+            _ => return Err(Response::text(400, "timeout must be a number of seconds")),
+        },
+    };
+    Ok((since, timeout))
+}
+
 /// Why a request on a topic cannot become an event stream, if it cannot.
-fn refuse_subscription(req: &Request<'_>) -> Option<Reply> {
+fn refuse_subscription(req: &Request<'_>) -> Option<Response> {
     let wants_stream = req
         .header("accept")
         .is_some_and(|v| v.windows(17).any(|w| w.eq_ignore_ascii_case(b"text/event-stream")));
     (!wants_stream).then(|| {
-        Reply::Respond(Response::text(
+        Response::text(
             406,
             "subscribe with Accept: text/event-stream (EventSource does) or Upgrade: websocket; POST publishes",
-        ))
+        )
     })
 }
 

@@ -43,7 +43,7 @@ use slab::Slab;
 
 pub use inbox::{Command, Handle};
 
-use crate::app::{Action, App, Context};
+use crate::app::{Action, App, Context, TimerToken};
 use crate::config::{Config, READ_BUFFER, WRITE_BUDGET};
 use crate::conn::{QueuePool, Timeouts, Timer as ConnTimer};
 use crate::http::date::DateCache;
@@ -65,7 +65,7 @@ enum Timer {
     /// The sweep that sends every stream its heartbeat comment.
     Heartbeat,
     /// A timer the app asked for.
-    App(u64),
+    App(TimerToken),
 }
 
 /// Why accepting is paused, if it is.

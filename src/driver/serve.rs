@@ -36,7 +36,7 @@ impl Server {
             Reply::Stream { first, idle } => Answer::Stream { first, idle },
             Reply::Park { timeout } => Answer::Park { timeout },
             Reply::Upgrade { accept, first } => {
-                Answer::Upgrade { switching: handshake::response(&accept), first }
+                Answer::Upgrade { switching: handshake::response(accept.value()), first }
             }
         };
         let asked = Asked { minor: req.minor, keep_alive: req.keep_alive, head: req.method == Method::Head };

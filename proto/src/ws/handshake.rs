@@ -97,6 +97,22 @@ impl Refusal {
     }
 }
 
+/// A handshake that passed [`check`]: the proof a server needs before it
+/// answers `101` (§4.2.2), and the `Sec-WebSocket-Accept` value it answers
+/// with. Only [`check`] makes one (the field is private), and it is not
+/// `Clone`: one checked request, one upgrade.
+#[derive(PartialEq, Eq, Debug)]
+pub struct Accepted {
+    accept: String,
+}
+
+impl Accepted {
+    /// The `Sec-WebSocket-Accept` value, for [`response`].
+    pub fn value(&self) -> &str {
+        &self.accept
+    }
+}
+
 /// Whether the request asks for a WebSocket at all (`Upgrade: websocket`),
 /// so the router can send it to [`check`] rather than serve it as HTTP.
 pub fn is_upgrade(req: &Request<'_>) -> bool {
@@ -106,10 +122,10 @@ pub fn is_upgrade(req: &Request<'_>) -> bool {
 /// Checks a client's opening handshake (§4.2.1, in the order it lists the
 /// rules, except that the version comes before the key: a client speaking
 /// another version may not send a key the way version 13 does, and the 426
-/// tells it which version to use, §4.4). Returns the `Sec-WebSocket-Accept`
-/// value for [`response`]. `origin_allowed` is asked about the `Origin`
-/// header when there is one.
-pub fn check(req: &Request<'_>, origin_allowed: impl Fn(&[u8]) -> bool) -> Result<String, Refusal> {
+/// tells it which version to use, §4.4). Returns the [`Accepted`] handshake
+/// (its `Sec-WebSocket-Accept` value is for [`response`]). `origin_allowed`
+/// is asked about the `Origin` header when there is one.
+pub fn check(req: &Request<'_>, origin_allowed: impl Fn(&[u8]) -> bool) -> Result<Accepted, Refusal> {
     // §4.2.1 item 1: "An HTTP/1.1 or higher GET request".
     if req.method != Method::Get || req.minor != 1 {
         return Err(Refusal::NotGet);
@@ -147,7 +163,7 @@ pub fn check(req: &Request<'_>, origin_allowed: impl Fn(&[u8]) -> bool) -> Resul
             return Err(Refusal::OriginNotAllowed);
         }
     }
-    Ok(accept_key(key))
+    Ok(Accepted { accept: accept_key(key) })
 }
 
 /// The `101 Switching Protocols` answer (§4.2.2 item 5): "A Status-Line with

@@ -54,7 +54,7 @@ pub use frame::{
     decode_from_server, decode_header, decode_header_as, encode, encode_close, encode_header, encode_masked,
     frame_remaining, Frame, FrameHeader, OpCode, Role,
 };
-pub use handshake::{accept_key, is_upgrade, Refusal};
+pub use handshake::{accept_key, is_upgrade, Accepted, Refusal};
 pub use mask::unmask;
 pub use session::{Incoming, Receiver, Step};
 pub use utf8::Utf8Validator;
