@@ -21,9 +21,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pushwire_proto::limits::{Limits, MAX_HEADERS};
 use pushwire_proto::http::request::{parse, Parse, Progress, Request};
 use pushwire_proto::http::HttpError;
+use pushwire_proto::limits::{Limits, MAX_HEADERS};
 
 /// What a request was, detached from the buffer it borrowed.
 #[derive(Debug, PartialEq, Eq)]
@@ -43,7 +43,9 @@ struct Parsed {
 enum End {
     Error(HttpError),
     /// Waiting for more bytes, with this many received and not yet used.
-    Partial { pending: usize },
+    Partial {
+        pending: usize,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -129,9 +131,15 @@ fn run(stream: &[u8], ends: &[usize], limits: &Limits) -> Run {
                     // The request must read the same from exactly its own bytes:
                     // what follows it cannot change it.
                     match step(&buf[..parsed.used], &mut Progress::default(), limits) {
-                        Step::Complete(alone) => assert_eq!(alone, parsed, "request changes with what follows it"),
-                        Step::Partial { .. } => panic!("request incomplete without what follows it: {parsed:?}"),
-                        Step::Error(e) => panic!("request refused ({e:?}) without what follows it: {parsed:?}"),
+                        Step::Complete(alone) => {
+                            assert_eq!(alone, parsed, "request changes with what follows it")
+                        }
+                        Step::Partial { .. } => {
+                            panic!("request incomplete without what follows it: {parsed:?}")
+                        }
+                        Step::Error(e) => {
+                            panic!("request refused ({e:?}) without what follows it: {parsed:?}")
+                        }
                     }
                     buf.drain(..parsed.used);
                     requests.push(parsed);
@@ -170,7 +178,12 @@ fn step(buf: &[u8], progress: &mut Progress, limits: &Limits) -> Step {
 fn check(req: &Request<'_>, used: usize, available: usize, limits: &Limits) {
     assert!(used > 0, "a request of 0 bytes");
     assert!(used <= available, "used {used} of {available} bytes");
-    assert!(req.body.len() <= limits.max_body, "body of {} bytes over max_body {}", req.body.len(), limits.max_body);
+    assert!(
+        req.body.len() <= limits.max_body,
+        "body of {} bytes over max_body {}",
+        req.body.len(),
+        limits.max_body
+    );
     assert!(req.path.starts_with('/') || req.path == "*", "path {:?}", req.path);
     if req.path == "*" {
         assert_eq!(req.method_token, "OPTIONS", "asterisk-form is for OPTIONS only");

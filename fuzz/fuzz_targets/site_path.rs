@@ -31,7 +31,10 @@ fuzz_target!(|data: &[u8]| {
     let decoded = percent_decode(input, false);
     let segments: Vec<&[u8]> = decoded.split(|&b| b == b'/').collect();
     if segments.iter().any(|s| *s == b"..") {
-        assert!(result.is_err(), "{input:?} climbs out of the root (decodes to {decoded:?}) yet gave {result:?}");
+        assert!(
+            result.is_err(),
+            "{input:?} climbs out of the root (decodes to {decoded:?}) yet gave {result:?}"
+        );
     }
     if decoded.contains(&0) || decoded.contains(&b'\\') {
         assert!(result.is_err(), "{input:?} decodes to a NUL or backslash yet gave {result:?}");

@@ -308,11 +308,7 @@ impl<S> Connection<S> {
         now: u64,
         t: &Timeouts,
     ) -> Option<u64> {
-        let mut head = Response::new(200, sse::CONTENT_TYPE, Body::Empty);
-        head.stream = true;
-        for (name, value) in sse::STREAM_HEADERS {
-            head = head.header(name, value);
-        }
+        let head = stream_head(false);
         // Kept alive: no deadline of its own (the stream's follows).
         let _ = self.send(&head, date, 1, true, true, pool, open, now, t);
         self.set_phase(Phase::Sse { idle_ms: super::Millis::new(idle_ms) }, open);
@@ -396,11 +392,19 @@ impl<S> Connection<S> {
     }
 }
 
-/// The event-stream head a HEAD request for a stream gets, and the head of
-/// a long-poll's answer (JSON of unknown length), without a body.
+/// The head of an event stream (WHATWG HTML §9.2: `text/event-stream`, and
+/// SPEC §4's no-cache and no-buffering fields), or of a long-poll's answer
+/// (JSON of unknown length): what a stream starts with, and all a HEAD for
+/// one gets (RFC 9110 §9.3.2: the fields GET would send, without a body).
 pub fn stream_head(long_poll: bool) -> Response {
-    let content_type = if long_poll { "application/json" } else { sse::CONTENT_TYPE };
-    Response { stream: true, ..Response::new(200, content_type, Body::Empty) }
+    if long_poll {
+        return Response { stream: true, ..Response::new(200, "application/json", Body::Empty) };
+    }
+    let mut head = Response { stream: true, ..Response::new(200, sse::CONTENT_TYPE, Body::Empty) };
+    for (name, value) in sse::STREAM_HEADERS {
+        head = head.header(name, value);
+    }
+    head
 }
 
 /// The 408 a request gets when its head or body does not arrive in time.

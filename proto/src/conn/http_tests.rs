@@ -219,6 +219,7 @@ mod answers {
         assert_eq!(app.conn().phase(), Phase::Closing);
         let out = app.written();
         assert!(out.contains("Content-Type: text/event-stream"), "{out}");
+        assert!(out.contains("\r\nCache-Control: no-cache\r\n"), "the fields GET gets: {out}");
         assert!(out.ends_with("\r\n\r\n"), "no body: {out}");
     }
 
