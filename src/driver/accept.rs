@@ -11,10 +11,9 @@ use std::io;
 
 use mio::Interest;
 
-use super::conn::{set_registered, Conn};
+use super::conn::set_registered;
 use super::{Paused, Server, Timer, LISTENER};
 use crate::config::ACCEPT_RETRY;
-use crate::key::ConnKey;
 
 impl Server {
     pub(super) fn accept(&mut self) {
@@ -44,22 +43,17 @@ impl Server {
             if let Err(e) = stream.set_nodelay(true) {
                 log::debug!("peer={peer} TCP_NODELAY: {e}");
             }
-            let gen = self.next_gen;
-            self.next_gen = self.next_gen.wrapping_add(1);
-            let entry = self.conns.vacant_entry();
-            let index = entry.key();
+            let index = self.conns.vacant_index();
             let mut stream = stream;
             if let Err(e) = self.poll.registry().register(&mut stream, mio::Token(index), Interest::READABLE)
             {
                 log::warn!("peer={peer} register: {e}");
                 continue;
             }
-            let (mut conn, deadline) = Conn::new(stream, gen, self.now, &self.timeouts, &mut self.stats.open);
-            set_registered(&mut conn, Some(Interest::READABLE));
-            entry.insert(conn);
+            let key = self.conns.insert(stream, self.now, &self.timeouts, &mut self.stats.open);
+            set_registered(&mut self.conns[index], Some(Interest::READABLE));
             self.stats.accepted += 1;
-            log::debug!("conn={index}/{gen} peer={peer} accepted");
-            self.deadlines.insert(deadline, ConnKey { index: index as u32, gen });
+            log::debug!("conn={index}/{} peer={peer} accepted", key.gen);
         }
     }
 

@@ -37,21 +37,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
-use mio::net::TcpListener;
+use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
-use slab::Slab;
 
 pub use inbox::{Command, Handle};
 
 use crate::app::{Action, App, Context, TimerToken};
 use crate::config::{Config, READ_BUFFER, WRITE_BUDGET};
-use crate::conn::{QueuePool, Timeouts, Timer as ConnTimer};
+use crate::conn::{QueuePool, Table, Timeouts};
 use crate::http::date::DateCache;
 use crate::key::ConnKey;
 use crate::stats::Stats;
 use crate::timer::Wheel;
 use clock::Clock;
-use conn::{Conn, Phase};
+use conn::Phase;
 use files::Files;
 
 const LISTENER: Token = Token(usize::MAX);
@@ -81,9 +80,8 @@ pub struct Server {
     listener: Option<TcpListener>,
     local_addr: SocketAddr,
     paused: Option<Paused>,
-    conns: Slab<Conn>,
-    /// Every connection ever accepted gets the next generation.
-    next_gen: u32,
+    /// The connections, by slab index, and their deadlines.
+    conns: Table<TcpStream>,
     read_buf: Box<[u8]>,
     pool: QueuePool,
     /// Actions from the app waiting to be carried out.
@@ -96,13 +94,6 @@ pub struct Server {
     budget: usize,
     wheel: Wheel<Timer>,
     expired: Vec<(u64, Timer)>,
-    /// Connection deadlines, in a wheel of their own: an entry is a
-    /// deadline and a key, 16 bytes where one of `wheel`'s is 24, and every
-    /// connection holds one for a while (an upgraded connection's request
-    /// deadline stays until it fires). Entries are cancelled lazily: one
-    /// that no longer matches its connection's `queued` deadline is ignored.
-    deadlines: Wheel<ConnKey>,
-    expired_conns: Vec<(u64, ConnKey)>,
     clock: Clock,
     now: u64,
     unix_ms: u64,
@@ -149,8 +140,7 @@ impl Server {
             local_addr: listener.local_addr()?,
             listener: Some(listener),
             paused: None,
-            conns: Slab::new(),
-            next_gen: 0,
+            conns: Table::default(),
             read_buf: vec![0; READ_BUFFER].into_boxed_slice(),
             pool: QueuePool::default(),
             actions: Vec::new(),
@@ -158,8 +148,6 @@ impl Server {
             budget: WRITE_BUDGET,
             wheel,
             expired: Vec::new(),
-            deadlines: Wheel::new(0),
-            expired_conns: Vec::new(),
             date: DateCache::new(clock.unix_ms() / 1000),
             timeouts: Timeouts {
                 header: config.header_timeout.as_millis() as u64,
@@ -193,7 +181,7 @@ impl Server {
     pub fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         loop {
-            let next = match (self.wheel.next_deadline(), self.deadlines.next_deadline()) {
+            let next = match (self.wheel.next_deadline(), self.conns.next_deadline()) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
@@ -284,12 +272,10 @@ impl Server {
     /// loop could tell (an app timer due earlier then runs after a
     /// connection deadline due later), and nothing orders the two kinds.
     fn fire_timers(&mut self) {
-        self.deadlines.advance(self.now, &mut self.expired_conns);
-        let mut expired = std::mem::take(&mut self.expired_conns);
-        for (at, key) in expired.drain(..) {
-            self.on_conn_timer(key, at);
+        self.conns.advance(self.now);
+        while let Some(index) = self.conns.next_due(self.now) {
+            self.on_deadline(index);
         }
-        self.expired_conns = expired;
         self.wheel.advance(self.now, &mut self.expired);
         let mut expired = std::mem::take(&mut self.expired);
         for (_, timer) in expired.drain(..) {
@@ -319,22 +305,6 @@ impl Server {
             }
         }
         self.expired = expired;
-    }
-
-    /// A connection's wheel entry fired. Stale entries (the connection is
-    /// gone, or holds a different entry) are ignored; a deadline that moved
-    /// later is re-queued; otherwise the phase's deadline has passed.
-    fn on_conn_timer(&mut self, key: ConnKey, at: u64) {
-        let index = key.index as usize;
-        let Some(conn) = self.conns.get_mut(index) else { return };
-        if conn.gen != key.gen {
-            return;
-        }
-        match conn.on_timer(at, self.now) {
-            ConnTimer::Stale => {}
-            ConnTimer::Rearm(at) => self.deadlines.insert(at, key),
-            ConnTimer::Due => self.on_deadline(index),
-        }
     }
 
     fn after(&self, d: Duration) -> u64 {

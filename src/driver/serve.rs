@@ -11,7 +11,6 @@ use crate::conn::Phase;
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
 use crate::http::{site, HttpError};
-use crate::key::ConnKey;
 use crate::ws::handshake;
 
 impl Server {
@@ -28,7 +27,7 @@ impl Server {
 
     fn respond(&mut self, index: usize, req: &Request<'_>) {
         self.stats.requests += 1;
-        let Some(key) = self.key(index) else { return };
+        let Some(key) = self.conns.key(index) else { return };
         let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         let answer = match self.app.handle(req, &cx, &mut self.actions) {
             Reply::Respond(response) => Answer::Respond(response),
@@ -92,9 +91,7 @@ impl Server {
 
     /// Inserts a wheel entry the connection asked for.
     pub(super) fn insert_deadline(&mut self, index: usize, at: u64) {
-        if let Some(conn) = self.conns.get(index) {
-            self.deadlines.insert(at, ConnKey { index: index as u32, gen: conn.gen });
-        }
+        self.conns.schedule(index, at);
     }
 }
 

@@ -14,7 +14,6 @@ use crate::config::SMALL_WRITE;
 use crate::conn::ws::Budget;
 use crate::conn::{Expired, Rest};
 use crate::http::{HttpError, Response};
-use crate::key::ConnKey;
 
 /// How a flush ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -142,10 +141,9 @@ impl Server {
                 self.pool.put(out);
             }
         }
-        if wrote {
-            if let Some(at) = conn.wrote(self.now, &self.timeouts) {
-                self.deadlines.insert(at, ConnKey { index: index as u32, gen: conn.gen });
-            }
+        let at = if wrote { conn.wrote(self.now, &self.timeouts) } else { None };
+        if let Some(at) = at {
+            self.conns.schedule(index, at);
         }
         // Edge-triggered: a socket that still has room raises no event, so
         // the rest waits on the dirty list for the next pass.
@@ -190,7 +188,7 @@ impl Server {
             Rest::ShutWrite => {
                 let _ = conn.socket.shutdown(Shutdown::Write);
                 match conn.write_shut_at(self.now, &self.timeouts) {
-                    Ok(Some(at)) => self.deadlines.insert(at, ConnKey { index: index as u32, gen: conn.gen }),
+                    Ok(Some(at)) => self.conns.schedule(index, at),
                     Ok(None) => {}
                     Err(Rest::Close(why)) => return self.close(index, why),
                     Err(_) => {}
@@ -244,7 +242,7 @@ impl Server {
             return;
         }
         self.notify_end(index, End::Gone);
-        let Some(conn) = self.conns.try_remove(index) else { return };
+        let Some(conn) = self.conns.remove(index) else { return };
         let mut conn = conn;
         if registered(&conn).is_some() {
             let _ = self.poll.registry().deregister(&mut conn.socket);

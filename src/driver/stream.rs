@@ -24,16 +24,6 @@ use crate::http::response::Response;
 use crate::key::ConnKey;
 
 impl Server {
-    pub(super) fn key(&self, index: usize) -> Option<ConnKey> {
-        self.conns.get(index).map(|c| ConnKey { index: index as u32, gen: c.gen })
-    }
-
-    /// The connection a key names, if it is still that connection.
-    fn index_of(&self, key: ConnKey) -> Option<usize> {
-        let index = key.index as usize;
-        (self.conns.get(index)?.gen == key.gen).then_some(index)
-    }
-
     /// Carries out queued actions, including any that carrying them out
     /// produces (an ended stream's app hook may act again).
     ///
@@ -58,12 +48,12 @@ impl Server {
                     Action::Send { to, bytes } => self.deliver(to, &[], bytes, 0),
                     Action::SendTail { to, head, shared, from } => self.deliver(to, &head, shared, from),
                     Action::End { to } => {
-                        if let Some(index) = self.index_of(to) {
+                        if let Some(index) = self.conns.index_of(to) {
                             self.end_stream(index, End::Done);
                         }
                     }
                     Action::Close { to, code, reason } => {
-                        if let Some(index) = self.index_of(to) {
+                        if let Some(index) = self.conns.index_of(to) {
                             match self.conns[index].phase() {
                                 Phase::Ws { .. } => self.ws_close(index, Some((code, reason)), End::Done),
                                 _ => self.end_stream(index, End::Done),
@@ -73,7 +63,7 @@ impl Server {
                     Action::Respond { to, response } => self.answer_parked(to, &response),
                     Action::Timer { at, token } => self.wheel.insert(at, Timer::App(token)),
                     Action::Pull { to } => {
-                        if let Some(index) = self.index_of(to) {
+                        if let Some(index) = self.conns.index_of(to) {
                             let conn = &mut self.conns[index];
                             if conn.is_live_stream() {
                                 conn.set_pulling(true);
@@ -93,7 +83,7 @@ impl Server {
     /// Queues one event or frame on a stream, within the slow-consumer cap:
     /// `head` (copied), then `bytes[from..]` (by reference).
     fn deliver(&mut self, to: ConnKey, head: &[u8], bytes: Rc<[u8]>, from: usize) {
-        let Some(index) = self.index_of(to) else { return };
+        let Some(index) = self.conns.index_of(to) else { return };
         if !self.conns[index].is_live_stream() {
             return;
         }
@@ -155,7 +145,7 @@ impl Server {
         if !self.wants_pull(index) {
             return false;
         }
-        let Some(key) = self.key(index) else { return false };
+        let Some(key) = self.conns.key(index) else { return false };
         let queued = self.conns[index].queued_bytes();
         let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         let more = self.app.on_writable(&cx, queued, &mut self.actions);
@@ -268,7 +258,7 @@ impl Server {
 
     /// Tells the app, once, that a stream or parked request is over.
     pub(super) fn notify_end(&mut self, index: usize, why: End) {
-        let Some(key) = self.key(index) else { return };
+        let Some(key) = self.conns.key(index) else { return };
         if !self.conns[index].take_end() {
             return;
         }
@@ -279,7 +269,7 @@ impl Server {
 
     /// A stream's idle timeout or a parked request's timeout passed.
     pub(super) fn stream_deadline(&mut self, index: usize) {
-        let Some(key) = self.key(index) else { return };
+        let Some(key) = self.conns.key(index) else { return };
         let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         self.app.on_timeout(&cx, &mut self.actions);
         self.perform();
@@ -293,7 +283,7 @@ impl Server {
     /// Sends the answer to a parked request, then takes up any requests
     /// pipelined behind it.
     fn answer_parked(&mut self, to: ConnKey, response: &Response) {
-        let Some(index) = self.index_of(to) else { return };
+        let Some(index) = self.conns.index_of(to) else { return };
         if !matches!(self.conns[index].phase(), Phase::Parked { .. }) {
             return;
         }

@@ -19,12 +19,10 @@ impl Server {
         let mut input = Input::begin(conn, max_message, timeout);
         let ran = input.run(data, self.now, &mut Socket { server: self, index });
         let draining = self.draining;
-        let Server { conns, stats, config, deadlines, .. } = self;
+        let Server { conns, stats, config, .. } = self;
         let mut budget = Budget { held: &mut stats.ws_buffered, max: config.max_ws_buffered };
         let result = match (ran, conns.get_mut(index)) {
-            (Ok(Ran::Read), Some(conn)) => {
-                input.finish(conn, data, &mut budget, draining).map(|at| (at, conn.gen))
-            }
+            (Ok(Ran::Read), Some(conn)) => input.finish(conn, data, &mut budget, draining),
             (Err(e), _) => {
                 input.abandon(&mut budget);
                 Err(e)
@@ -32,8 +30,8 @@ impl Server {
             _ => return input.abandon(&mut budget),
         };
         match result {
-            Ok((Some(at), gen)) => deadlines.insert(at, crate::key::ConnKey { index: index as u32, gen }),
-            Ok((None, _)) => {}
+            Ok(Some(at)) => self.conns.schedule(index, at),
+            Ok(None) => {}
             Err(e) => self.ws_fail(index, e),
         }
     }
@@ -43,9 +41,7 @@ impl Server {
     pub(super) fn ws_deadline(&mut self, index: usize) {
         let Some(conn) = self.conns.get_mut(index) else { return };
         match conn.ws_timeout(self.now) {
-            Ok(Some(at)) => {
-                self.deadlines.insert(at, crate::key::ConnKey { index: index as u32, gen: conn.gen })
-            }
+            Ok(Some(at)) => self.conns.schedule(index, at),
             Ok(None) => {}
             Err(e) => self.ws_fail(index, e),
         }
@@ -94,7 +90,7 @@ impl Server {
     }
 
     fn ws_message(&mut self, index: usize, msg: Message<'_>) {
-        let Some(key) = self.key(index) else { return };
+        let Some(key) = self.conns.key(index) else { return };
         let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         self.app.on_message(&cx, msg, &mut self.actions);
         self.perform();
@@ -108,11 +104,11 @@ impl Server {
             return;
         }
         self.notify_end(index, why);
-        let Server { conns, pool, stats, config, deadlines, now, timeouts, .. } = self;
+        let Server { conns, pool, stats, config, now, timeouts, .. } = self;
         let Some(conn) = conns.get_mut(index) else { return };
         let mut budget = Budget { held: &mut stats.ws_buffered, max: config.max_ws_buffered };
         if let Some(at) = conn.ws_close(frame, pool, &mut budget, &mut stats.open, *now, timeouts) {
-            deadlines.insert(at, crate::key::ConnKey { index: index as u32, gen: conn.gen });
+            conns.schedule(index, at);
         }
         self.mark_dirty(index);
     }

@@ -31,11 +31,13 @@
 pub mod http;
 mod output;
 pub mod stream;
+mod table;
 #[cfg(test)]
 mod tests;
 pub mod ws;
 
 pub use output::{OutQueue, QueuePool};
+pub use table::Table;
 
 use crate::http::Progress;
 use crate::ws::Receiver;
