@@ -198,6 +198,7 @@ fn publish_checks_its_input() {
     // GET without Accept: text/event-stream says how to subscribe.
     let r = get(&server, "/topics/x");
     assert_eq!(r.status, 406);
+    assert!(r.text().starts_with("406 Not Acceptable: "), "{}", r.text());
     assert!(r.text().contains("text/event-stream"));
 }
 

@@ -148,6 +148,9 @@ pub fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        // RFC 9110 §15.5.7: a subscribe that accepts neither an event
+        // stream nor a WebSocket.
+        406 => "Not Acceptable",
         408 => "Request Timeout",
         413 => "Content Too Large",
         417 => "Expectation Failed",
@@ -186,6 +189,19 @@ mod tests {
         let mut out = Vec::new();
         r.encode_head(DATE, minor, keep_alive, &mut out);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn every_status_the_server_sends_has_its_rfc_9110_name() {
+        // Each status some route, refusal or limit answers with (SPEC §2-§5).
+        let sent = [
+            100, 101, 200, 201, 202, 204, 301, 304, 400, 401, 403, 404, 405, 406, 408, 413, 417, 426, 431,
+            500, 501, 503, 505,
+        ];
+        for status in sent {
+            assert_ne!(reason(status), "Unknown", "{status}");
+        }
+        assert_eq!(reason(406), "Not Acceptable");
     }
 
     #[test]
