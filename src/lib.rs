@@ -3,7 +3,7 @@
 //! ```text
 //!   main.rs ── cli ──► Config ──► driver::Server::bind(config)?.run()
 //!
-//!   driver/        sockets, clock, poll, files, the write budget (the only I/O)
+//!   driver/        sockets, clock, poll, the write budget   files.rs  the www root
 //!      │  bytes, now                     ▲ bytes queued, next deadline
 //!      ▼                                 │
 //!   conn/          one connection's state machine: phase, deadlines,      ┐
@@ -16,15 +16,16 @@
 //!   stats.rs       the figures /stats shows
 //! ```
 //!
-//! Everything outside `driver/` and `main.rs` is sans-IO: it never touches a
-//! socket, a file or a clock, so it is tested with byte vectors and explicit
-//! time. For the protocols Cargo holds it (pushwire-proto has no I/O
+//! Everything outside `driver/`, `files.rs` and `main.rs` is sans-IO: it
+//! never touches a socket, a file or a clock, so it is tested with byte
+//! vectors and explicit time. For the protocols Cargo holds it (pushwire-proto has no I/O
 //! dependency, and its clippy.toml forbids std's sockets, files and clocks).
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod driver;
+pub mod files;
 pub mod stats;
 
 // The protocols live in pushwire-proto, which Cargo keeps free of I/O; the

@@ -23,7 +23,6 @@
 mod accept;
 mod clock;
 mod conn;
-mod files;
 mod inbox;
 mod serve;
 mod socket;
@@ -45,13 +44,13 @@ pub use inbox::{Command, Handle};
 use crate::app::{Action, App, Context, TimerToken};
 use crate::config::{Config, READ_BUFFER, WRITE_BUDGET};
 use crate::conn::{QueuePool, Table, Timeouts};
+use crate::files::Files;
 use crate::http::date::DateCache;
 use crate::key::ConnKey;
 use crate::stats::Stats;
 use crate::timer::Wheel;
 use clock::Clock;
 use conn::Phase;
-use files::Files;
 
 const LISTENER: Token = Token(usize::MAX);
 const WAKER: Token = Token(usize::MAX - 1);

@@ -1,16 +1,14 @@
 //! HTTP glue: a connection's bytes go to `conn::http::input`, which hands
 //! each whole request here; the app's reply becomes a `conn::http::Answer`
-//! the connection carries out. Static files are read here (the driver owns
-//! the files).
+//! the connection carries out; files come from `crate::files`.
 
-use super::files::Lookup;
 use super::Server;
 use crate::app::{Context, Reply};
 use crate::conn::http::{self, Answer, Answered, Asked, Read, Upper};
 use crate::conn::Phase;
 use crate::http::request::{Method, Request};
 use crate::http::response::Response;
-use crate::http::{site, HttpError};
+use crate::http::HttpError;
 use crate::ws::handshake;
 
 impl Server {
@@ -31,7 +29,7 @@ impl Server {
         let cx = Context { key, now: self.now, unix_ms: self.unix_ms, stats: &self.stats };
         let answer = match self.app.handle(req, &cx, &mut self.actions) {
             Reply::Respond(response) => Answer::Respond(response),
-            Reply::File(rel) => Answer::Respond(self.file(req, &rel)),
+            Reply::File(rel) => Answer::Respond(self.files.respond(req, &rel)),
             Reply::Stream { first, idle } => Answer::Stream { first, idle },
             Reply::Park { timeout } => Answer::Park { timeout },
             Reply::Upgrade { accept, first } => {
@@ -51,21 +49,6 @@ impl Server {
             self.app.on_end(&cx, why, &mut self.actions);
         }
         self.perform();
-    }
-
-    fn file(&mut self, req: &Request<'_>, rel: &str) -> Response {
-        match self.files.lookup(rel) {
-            Lookup::File { body, modified } => site::file_response(req, rel, body, modified),
-            // RFC 9110 §15.4.2: a directory asked for without its slash.
-            Lookup::Directory => Response::text(301, "moved to the directory's page")
-                .header("Location", format!("{}/", req.path)),
-            Lookup::NotFound => Response::text(404, "no such file"),
-            Lookup::TooLarge => Response::text(500, "the file is too large to serve"),
-            Lookup::Failed(e) => {
-                log::warn!("reading {rel}: {e}");
-                Response::text(503, "the file cannot be read now").header("Retry-After", "1")
-            }
-        }
     }
 
     /// Answers without a request to answer (a parse error or a timeout), and

@@ -1,6 +1,9 @@
-//! Reading static files from the `www` root, with a cache of small files
-//! revalidated by modification time and size on every request (one `stat`).
-//! The bytes are shared (`Rc<[u8]>`) by every response that sends them.
+//! The static site: files read from the `www` root, with a cache of small
+//! files revalidated by modification time and size on every request (one
+//! `stat`), and the response each lookup makes. The bytes are shared
+//! (`Rc<[u8]>`) by every response that sends them. Besides the driver's
+//! sockets and clock, the one place that does I/O; which path may be
+//! served, and how, is `http::site`'s (sans-IO) rule.
 
 use std::collections::HashMap;
 use std::fs;
@@ -10,6 +13,9 @@ use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::{MAX_CACHED_FILE, MAX_STATIC_FILE};
+use crate::http::request::Request;
+use crate::http::response::Response;
+use crate::http::site;
 
 /// The cache stops growing past this many bytes in all.
 const MAX_CACHE: u64 = 64 * 1024 * 1024;
@@ -58,6 +64,23 @@ impl Files {
     }
 
     /// `rel` comes from `site::file_for`: no `..`, no NUL, no leading `/`.
+    /// The answer to `req` for the file `rel` (relative to the root, as the
+    /// app's router resolved it).
+    pub fn respond(&mut self, req: &Request<'_>, rel: &str) -> Response {
+        match self.lookup(rel) {
+            Lookup::File { body, modified } => site::file_response(req, rel, body, modified),
+            // RFC 9110 §15.4.2: a directory asked for without its slash.
+            Lookup::Directory => Response::text(301, "moved to the directory's page")
+                .header("Location", format!("{}/", req.path)),
+            Lookup::NotFound => Response::text(404, "no such file"),
+            Lookup::TooLarge => Response::text(500, "the file is too large to serve"),
+            Lookup::Failed(e) => {
+                log::warn!("reading {rel}: {e}");
+                Response::text(503, "the file cannot be read now").header("Retry-After", "1")
+            }
+        }
+    }
+
     pub fn lookup(&mut self, rel: &str) -> Lookup {
         let path = self.root.join(rel);
         let meta = match fs::metadata(&path) {
