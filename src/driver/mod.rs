@@ -50,7 +50,6 @@ use crate::key::ConnKey;
 use crate::stats::Stats;
 use crate::timer::Wheel;
 use clock::Clock;
-use conn::Phase;
 
 const LISTENER: Token = Token(usize::MAX);
 const WAKER: Token = Token(usize::MAX - 1);
@@ -240,29 +239,21 @@ impl Server {
                 let _ = self.poll.registry().deregister(&mut listener);
             }
         }
-        let idle: Vec<usize> = self.conns.iter().filter(|(_, c)| c.is_idle()).map(|(i, _)| i).collect();
+        let plan = self.conns.drain(self.now, self.config.drain.as_millis() as u64);
         log::info!(
             "shutting down: {} idle connections closed, {} finishing (at most {:?})",
-            idle.len(),
-            self.conns.len() - idle.len(),
+            plan.idle.len(),
+            self.conns.len() - plan.idle.len(),
             self.config.drain
         );
-        for index in idle {
+        for index in plan.idle {
             self.close(index, "shutdown");
         }
-        // A parked long-poll is answered now (its timeout answer: `[]`), with
-        // `Connection: close`, rather than cut at the drain deadline.
-        let parked: Vec<usize> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| matches!(c.phase(), Phase::Parked { .. }))
-            .map(|(i, _)| i)
-            .collect();
-        for index in parked {
+        for index in plan.parked {
             self.stream_deadline(index);
         }
         self.drain_streams();
-        let deadline = self.now + self.config.drain.as_millis() as u64;
+        let deadline = plan.deadline;
         self.wheel.insert(deadline, Timer::DrainDeadline);
     }
 

@@ -18,7 +18,7 @@ use super::{Server, Timer};
 use crate::app::{Action, Context, End};
 use crate::config::{DEFERRED_QUEUE_FACTOR, SMALL_WRITE};
 use crate::conn::http;
-use crate::conn::stream::{Beat, Beats, Spread, TimedOut};
+use crate::conn::stream::{Beat, Beats, TimedOut};
 use crate::conn::Phase;
 use crate::http::response::Response;
 use crate::key::ConnKey;
@@ -299,26 +299,11 @@ impl Server {
         self.mark_dirty(index);
     }
 
-    /// SPEC §1: on shutdown, "send every SSE client `retry:` with a random
-    /// jitter and close, ... spread the closes over --drain-secs so clients
-    /// do not reconnect all at once". Each stream gets a close time spread
-    /// evenly over the drain window and a `retry:` that lands its reconnect
-    /// at a random moment after the window.
+    /// Every stream's spread-out close and `retry:` (`conn::Table::spread`).
     pub(super) fn drain_streams(&mut self) {
-        let streams: Vec<usize> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| matches!(c.phase(), Phase::Sse { .. } | Phase::Ws { .. }))
-            .map(|(i, _)| i)
-            .collect();
         let window = self.config.drain.as_millis() as u64;
         let seed = self.now ^ u64::from(std::process::id()).rotate_left(32);
-        let mut spread = Spread::new(seed, window, streams.len(), self.now);
-        for (i, index) in streams.into_iter().enumerate() {
-            let (retry, close_at) = spread.next(i);
-            if let Some(at) = self.conns[index].drain(retry, close_at, &mut self.pool) {
-                self.insert_deadline(index, at);
-            }
+        for index in self.conns.spread(self.now, window, seed, &mut self.pool) {
             self.mark_dirty(index);
         }
     }

@@ -37,7 +37,7 @@ mod tests;
 pub mod ws;
 
 pub use output::{OutQueue, QueuePool};
-pub use table::Table;
+pub use table::{Drain, Table};
 
 use crate::http::Progress;
 use crate::ws::Receiver;

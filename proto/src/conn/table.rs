@@ -14,7 +14,8 @@ use std::ops::{Index, IndexMut};
 
 use slab::Slab;
 
-use super::{Connection, Open, Timeouts, Timer};
+use super::stream::Spread;
+use super::{Connection, Open, Phase, Timeouts, Timer};
 use crate::key::ConnKey;
 use crate::timer::Wheel;
 
@@ -137,6 +138,56 @@ impl<S> Table<S> {
     }
 }
 
+/// SPEC §1's shutdown as it applies to the connections: "stop accepting,
+/// finish in-flight responses, then exit". What the driver carries out, in
+/// this order: close the idle, answer the parked, then [`Table::spread`].
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Drain {
+    /// Between requests with every answer out: closed now.
+    pub idle: Vec<usize>,
+    /// Parked long-polls: answered now (with their timeout's answer and
+    /// `Connection: close`) rather than cut at the drain deadline.
+    pub parked: Vec<usize>,
+    /// When whatever is still open is closed.
+    pub deadline: u64,
+}
+
+impl<S> Table<S> {
+    /// The drain beginning at `now`, over `window` ms.
+    pub fn drain(&self, now: u64, window: u64) -> Drain {
+        let mut plan = Drain { deadline: now + window, ..Drain::default() };
+        for (index, conn) in self.slab.iter() {
+            match conn.phase() {
+                _ if conn.is_idle() => plan.idle.push(index),
+                Phase::Parked { .. } => plan.parked.push(index),
+                _ => {}
+            }
+        }
+        plan
+    }
+
+    /// SPEC §1: every stream and socket gets its `retry:` (SSE) and its
+    /// close time, spread evenly over `window` (see [`Spread`]; `seed`
+    /// spreads the reconnects). Returns them: their output waits to be
+    /// flushed.
+    pub fn spread(&mut self, now: u64, window: u64, seed: u64, pool: &mut super::QueuePool) -> Vec<usize> {
+        let streams: Vec<usize> = self
+            .slab
+            .iter()
+            .filter(|(_, c)| matches!(c.phase(), Phase::Sse { .. } | Phase::Ws { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let mut spread = Spread::new(seed, window, streams.len(), now);
+        for (i, &index) in streams.iter().enumerate() {
+            let (retry, close_at) = spread.next(i);
+            if let Some(at) = self.slab[index].drain(retry, close_at, pool) {
+                self.schedule(index, at);
+            }
+        }
+        streams
+    }
+}
+
 impl<S> Index<usize> for Table<S> {
     type Output = Connection<S>;
 
@@ -154,7 +205,7 @@ impl<S> IndexMut<usize> for Table<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conn::{Expired, Phase};
+    use crate::conn::{Expired, Millis, QueuePool};
 
     const T: Timeouts = Timeouts { header: 10_000, keepalive: 60_000, linger: 2_000 };
 
@@ -213,7 +264,7 @@ mod tests {
         let first = table.next_due(10_000).expect("one is due");
         // Handling it gives the other a later deadline (an event on a stream).
         let other = 1 - first;
-        table[other].set_phase(Phase::Sse { idle_ms: crate::conn::Millis::new(5_000) }, &mut open);
+        table[other].set_phase(Phase::Sse { idle_ms: Millis::new(5_000) }, &mut open);
         assert_eq!(table[other].arm(15_000), None);
         assert_eq!(table.next_due(10_000), None, "re-armed, not due");
         assert_eq!(due(&mut table, 15_000), [other]);
@@ -229,5 +280,34 @@ mod tests {
         }
         assert!(table.next_deadline().is_some_and(|t| t <= 3_000));
         assert_eq!(due(&mut table, 3_000), [0]);
+    }
+
+    #[test]
+    fn a_drain_closes_the_idle_answers_the_parked_and_spreads_the_streams() {
+        let (mut table, mut open) = (Table::default(), Open::default());
+        let mut pool = QueuePool::default();
+        for _ in 0..6 {
+            table.insert((), 0, &T, &mut open);
+        }
+        table[0].set_served(true);
+        table[1].queue(&mut pool).push_bytes(b"an answer still going out");
+        table[2].set_phase(Phase::Parked { keep_alive: true, minor: 1 }, &mut open);
+        table[3].set_phase(Phase::Sse { idle_ms: Millis::new(0) }, &mut open);
+        table[4].set_phase(Phase::Ws { awaiting_pong: false }, &mut open);
+        table[5].set_phase(Phase::Closing, &mut open);
+        let plan = table.drain(1_000, 5_000);
+        assert_eq!(plan.idle, [0], "an answer still going out (1) finishes first");
+        assert_eq!(plan.parked, [2]);
+        assert_eq!(plan.deadline, 6_000);
+        assert_eq!(table.spread(1_000, 5_000, 7, &mut pool), [3, 4]);
+        // The SSE stream has its retry: line; each closes at its share.
+        assert!(table[3].out.as_ref().is_some_and(|q| !q.is_empty()));
+        assert!(table[4].out.is_none(), "a socket's Close 1001 comes at its turn");
+        assert_eq!((table[3].deadline(), table[4].deadline()), (1_000, 3_500));
+        // The first is due at once, the second at 3.5 s (moved by hand).
+        assert_eq!(due(&mut table, 1_000), [3]);
+        assert_eq!(table[3].expired(true), Expired::Drain);
+        assert_eq!(due(&mut table, 3_500), [4]);
+        assert_eq!(table[4].expired(true), Expired::Drain);
     }
 }
