@@ -103,7 +103,7 @@ pub const MAX_WS_BUFFERED: usize = MAX_WS_BUFFERED_MESSAGES * MAX_MESSAGE;
 pub const MESSAGE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What the protocol code needs to know about limits.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub max_head: usize,
     pub max_body: usize,

@@ -15,7 +15,7 @@ impl Server {
     /// New bytes for a connection in the HTTP phase (empty when resuming
     /// after output drained). Whatever is not a whole request stays pending.
     pub(super) fn http_input(&mut self, index: usize, data: &[u8]) {
-        let (limits, now, timeouts) = (self.config.limits.clone(), self.now, self.timeouts);
+        let (limits, now, timeouts) = (self.config.limits, self.now, self.timeouts);
         match http::input(&mut Requests { server: self, index }, data, &limits, now, &timeouts) {
             Read::Deadline(Some(at)) => self.insert_deadline(index, at),
             Read::Deadline(None) | Read::Nothing => {}

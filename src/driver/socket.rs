@@ -13,7 +13,6 @@ use crate::app::End;
 use crate::config::SMALL_WRITE;
 use crate::conn::ws::Budget;
 use crate::conn::{Expired, Rest};
-use crate::http::{HttpError, Response};
 
 /// How a flush ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -225,7 +224,7 @@ impl Server {
             Expired::StoppedReading => self.close(index, "client stopped reading"),
             Expired::RequestTimeout => {
                 log::debug!("conn={index}/{} request timed out", conn.gen);
-                self.refuse(index, Response::error(HttpError::HeaderTimeout));
+                self.refuse(index, crate::conn::http::timed_out());
                 self.settle(index);
             }
             Expired::Idle => self.close(index, "idle"),

@@ -67,7 +67,7 @@ pub enum Ran {
 }
 
 /// The input of one read of a socket: [`Input::begin`], [`Input::run`],
-/// then [`Input::finish`] (or [`Input::abandon`] / [`Input::fail`]).
+/// then [`Input::finish`] (or [`Input::abandon`]).
 ///
 /// The partial frame kept from before takes from the read only what
 /// completes it ([`ws::frame_remaining`]), so it is one frame at most, and

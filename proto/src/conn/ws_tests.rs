@@ -4,24 +4,18 @@
 
 use super::*;
 use crate::conn::{Open, Timeouts};
-use crate::ws::frame::encode_header;
-use crate::ws::unmask;
 
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 const T: Timeouts = Timeouts { header: 10_000, keepalive: 60_000, linger: 2_000 };
 const MAX_MESSAGE: usize = 1 << 20;
 const TIMEOUT: u64 = 60_000;
 
-/// A client frame (RFC 6455 §5.2): first byte `b0`, masked with MASK.
+/// A client frame (RFC 6455 §5.2), masked with MASK, its first byte (FIN,
+/// opcode) `b0`.
 fn frame(b0: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    encode_header(true, OpCode::Text, payload.len(), &mut out);
+    crate::ws::encode_masked(OpCode::Binary, payload, MASK, &mut out);
     out[0] = b0;
-    out[1] |= 0x80;
-    out.extend_from_slice(&MASK);
-    let start = out.len();
-    out.extend_from_slice(payload);
-    unmask(&mut out[start..], MASK, 0);
     out
 }
 
